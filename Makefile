@@ -1,0 +1,38 @@
+EXTENSION = pglocks
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = pglocks
+OBJS = \
+	src/core/key_hash.o \
+	src/core/wait_policy.o \
+	src/pg/advisory.o \
+	src/pg/args.o \
+	src/pg/body.o \
+	src/pg/core_call.o \
+	src/pg/with_lock.o \
+	src/sql_api.o
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# sql/ holds the install scripts and the pg_regress inputs; specs/ the
+# isolation specs; expected/ the output of both.
+REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+# PostgreSQL's headers as system headers: -Wextra is for our code, not theirs.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -isystem $(includedir_server)
+ifdef WERROR
+PG_CXXFLAGS += -Werror
+endif
+SHLIB_LINK = -lstdc++ -lcrypto -lz
+
+# Bitcode for JIT inlining would be compiled by clang without PG_CXXFLAGS,
+# and nothing here is worth inlining into a JIT-compiled query.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,140 @@
+#include "pg/advisory.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+
+#include "pg/compat.h"
+}
+
+namespace pglocks::pg {
+namespace {
+
+bool
+acquire_now(const AdvisoryLock &lock, Scope scope, bool wait)
+{
+	return LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, !wait) !=
+		   LOCKACQUIRE_NOT_AVAIL;
+}
+
+/*
+ * Wait at most `millis` for a lock that was busy a moment ago. The wait is
+ * PostgreSQL's own: a place in the lock queue, under the deadlock detector.
+ * lock_timeout, set for this one acquire, ends it with an error that an
+ * internal subtransaction turns into `false`, as a PL/pgSQL EXCEPTION block
+ * would, so the caller's transaction goes on unharmed.
+ */
+bool
+acquire_within(const AdvisoryLock &lock, Scope scope, int millis)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool acquired = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+
+	PG_TRY();
+	{
+		char		value[32];
+		int			nest_level = NewGUCNestLevel();
+
+		snprintf(value, sizeof(value), "%d", millis);
+		(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
+
+		/* A timeout that fired just as the lock was granted is still pending. */
+		CHECK_FOR_INTERRUPTS();
+
+		AtEOXact_GUC(true, nest_level);
+		ReleaseCurrentSubTransaction(); /* a transaction lock moves to `owner` */
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		acquired = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+
+		/* Also releases a transaction lock granted as the wait ended. */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+
+		/*
+		 * A session lock survives the rollback. It was not held before (the
+		 * first try failed), so whatever hold exists now is this call's.
+		 */
+		if (scope == Scope::Session && pglocks_lock_held(&lock.tag, lock.mode))
+			LockRelease(&lock.tag, lock.mode, true);
+
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+
+	return acquired;
+}
+
+} // namespace
+
+AdvisoryLock
+advisory_lock(core::LockKey key, bool shared)
+{
+	AdvisoryLock lock;
+
+	SET_LOCKTAG_ADVISORY(lock.tag, MyDatabaseId, key.high, key.low, key.space);
+	lock.mode = shared ? ShareLock : ExclusiveLock;
+	return lock;
+}
+
+bool
+acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
+{
+	switch (policy.kind)
+	{
+		case core::WaitPolicy::Kind::Try:
+			return acquire_now(lock, scope, false);
+		case core::WaitPolicy::Kind::Forever:
+			return acquire_now(lock, scope, true);
+		case core::WaitPolicy::Kind::Millis:
+			return acquire_now(lock, scope, false) ||
+				   acquire_within(lock, scope, policy.millis);
+	}
+	pg_unreachable();
+}
+
+bool
+release(const AdvisoryLock &lock)
+{
+	return LockRelease(&lock.tag, lock.mode, true);
+}
+
+void
+release_if_held(const AdvisoryLock &lock)
+{
+	if (pglocks_lock_held(&lock.tag, lock.mode))
+		LockRelease(&lock.tag, lock.mode, true);
+}
+
+bool
+is_held(const AdvisoryLock &lock)
+{
+	return pglocks_lock_held(&lock.tag, lock.mode);
+}
+
+void
+release_all_session_locks()
+{
+	LockReleaseSession(USER_LOCKMETHOD);
+}
+
+} // namespace pglocks::pg

@@ -1,0 +1,115 @@
+#include "pg/args.hpp"
+
+#include "core/key_hash.hpp"
+#include "pg/core_call.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
+#include "utils/timestamp.h"
+}
+
+namespace pglocks::pg {
+
+const ArgName SHARED = {"shared", "Pass true for a shared lock or false for an exclusive one."};
+const ArgName WAIT = {"wait", "Pass true to wait for the lock or false to return at once."};
+const ArgName FN = {"fn", "Pass the function to run, for example 'my_function()'."};
+
+namespace {
+
+const ArgName KEY = {"key", "Pass a key: text, bigint, or a pair of integers."};
+const ArgName KEY1 = {"key1", "Pass two integers, or use the text or bigint form of the key."};
+const ArgName KEY2 = {"key2", "Pass two integers, or use the text or bigint form of the key."};
+
+void
+require(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" of %s must not be null", arg.name, func),
+				 errhint("%s", arg.hint)));
+}
+
+/* The key's bytes in UTF-8: as stored in a UTF-8 or SQL_ASCII database. */
+template <typename Hash>
+int64
+hash_text_key(const text *key, Hash hash)
+{
+	const char *data = VARDATA_ANY(key);
+	size_t		len = VARSIZE_ANY_EXHDR(key);
+	int			encoding = GetDatabaseEncoding();
+
+	if (encoding != PG_UTF8 && encoding != PG_SQL_ASCII)
+	{
+		const char *utf8 = pg_server_to_any(data, (int) len, PG_UTF8);
+
+		if (utf8 != data)
+			len = strlen(utf8);
+		data = utf8;
+	}
+	return call_core([&] { return hash(data, len); });
+}
+
+} // namespace
+
+core::LockKey
+key_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func)
+{
+	switch (form)
+	{
+		case KeyForm::Text:
+			require(fcinfo, 0, KEY, func);
+			return core::bigint_key(text_key_id(PG_GETARG_TEXT_PP(0)));
+		case KeyForm::Bigint:
+			require(fcinfo, 0, KEY, func);
+			return core::bigint_key(PG_GETARG_INT64(0));
+		case KeyForm::Pair:
+			require(fcinfo, 0, KEY1, func);
+			require(fcinfo, 1, KEY2, func);
+			return core::pair_key(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
+	}
+	pg_unreachable();
+}
+
+bool
+bool_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
+{
+	require(fcinfo, argno, arg, func);
+	return PG_GETARG_BOOL(argno);
+}
+
+Oid
+oid_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
+{
+	require(fcinfo, argno, arg, func);
+	return PG_GETARG_OID(argno);
+}
+
+core::WaitPolicy
+wait_policy_arg(FunctionCallInfo fcinfo, bool wait, int timeout_argno)
+{
+	std::optional<core::IntervalParts> timeout;
+
+	if (timeout_argno >= 0 && !PG_ARGISNULL(timeout_argno))
+	{
+		const Interval *t = PG_GETARG_INTERVAL_P(timeout_argno);
+
+		timeout = core::IntervalParts{t->month, t->day, t->time};
+	}
+	return call_core([&] { return core::wait_policy(wait, timeout); });
+}
+
+int64
+text_key_id(const text *key)
+{
+	return hash_text_key(key, core::key_id);
+}
+
+int64
+text_crc32_key_id(const text *key)
+{
+	return hash_text_key(key, core::crc32_key_id);
+}
+
+} // namespace pglocks::pg

@@ -1,0 +1,36 @@
+/*
+ * Every PostgreSQL version difference pglocks depends on, in one place.
+ * Include after postgres.h and the headers named below.
+ */
+#pragma once
+
+#if PG_VERSION_NUM < 130000
+#error "pglocks needs PostgreSQL 13 or later (PG_FINALLY)"
+#endif
+
+#include "storage/lock.h"
+#include "utils/acl.h"
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_proc.h"
+#endif
+
+/* Does this backend hold the lock in exactly this mode (any scope)? */
+static inline bool
+pglocks_lock_held(const LOCKTAG *tag, LOCKMODE mode)
+{
+#if PG_VERSION_NUM >= 170000
+	return LockHeldByMe(tag, mode, false);
+#else
+	return LockHeldByMe(tag, mode);
+#endif
+}
+
+static inline AclResult
+pglocks_proc_aclcheck(Oid proc, Oid role)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(ProcedureRelationId, proc, role, ACL_EXECUTE);
+#else
+	return pg_proc_aclcheck(proc, role, ACL_EXECUTE);
+#endif
+}

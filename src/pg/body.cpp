@@ -103,7 +103,8 @@ check_kind(Form_pg_proc proc, Oid fn, const char *func)
 	if (proc->prorettype == TRIGGEROID || proc->prorettype == EVENT_TRIGGEROID)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is a trigger function", format_procedure(fn)),
+				 errmsg(proc->prorettype == TRIGGEROID ? "%s is a trigger function"
+						: "%s is an event trigger function", format_procedure(fn)),
 				 errhint("Trigger functions run only from triggers; put the work in a plain function.")));
 	if (get_typtype(proc->prorettype) == TYPTYPE_PSEUDO && proc->prorettype != VOIDOID &&
 		proc->prorettype != RECORDOID && proc->prorettype != CSTRINGOID &&

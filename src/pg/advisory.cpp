@@ -3,6 +3,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
 
@@ -13,10 +14,42 @@ namespace pglocks::pg {
 namespace {
 
 bool
-acquire_now(const AdvisoryLock &lock, Scope scope, bool wait)
+try_now(const AdvisoryLock &lock, Scope scope)
 {
-	return LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, !wait) !=
+	return LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, true) !=
 		   LOCKACQUIRE_NOT_AVAIL;
+}
+
+/*
+ * Wait as long as it takes for a lock that was busy a moment ago. An error
+ * (cancel, statement_timeout, lock_timeout, deadlock) can end the wait just as
+ * the lock is granted; a transaction lock goes with the transaction, but a
+ * session lock would outlive the error, so give it back.
+ */
+void
+wait_for(const AdvisoryLock &lock, Scope scope)
+{
+	if (scope == Scope::Transaction)
+	{
+		(void) LockAcquire(&lock.tag, lock.mode, false, false);
+		return;
+	}
+
+	PG_TRY();
+	{
+		(void) LockAcquire(&lock.tag, lock.mode, true, false);
+		/* An interrupt that arrived as the lock was granted is still pending. */
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		/* Records a grant that raced with the error, as abort would. */
+		LockErrorCleanup();
+		if (pglocks_lock_held(&lock.tag, lock.mode))
+			LockRelease(&lock.tag, lock.mode, true);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -27,7 +60,7 @@ acquire_now(const AdvisoryLock &lock, Scope scope, bool wait)
  * would, so the caller's transaction goes on unharmed.
  */
 bool
-acquire_within(const AdvisoryLock &lock, Scope scope, int millis)
+wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -99,15 +132,19 @@ advisory_lock(core::LockKey key, bool shared)
 bool
 acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
 {
+	/* A free lock costs one try; waiting is the slow path. */
+	if (try_now(lock, scope))
+		return true;
+
 	switch (policy.kind)
 	{
 		case core::WaitPolicy::Kind::Try:
-			return acquire_now(lock, scope, false);
+			return false;
 		case core::WaitPolicy::Kind::Forever:
-			return acquire_now(lock, scope, true);
+			wait_for(lock, scope);
+			return true;
 		case core::WaitPolicy::Kind::Millis:
-			return acquire_now(lock, scope, false) ||
-				   acquire_within(lock, scope, policy.millis);
+			return wait_within(lock, scope, policy.millis);
 	}
 	pg_unreachable();
 }

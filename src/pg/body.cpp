@@ -258,7 +258,7 @@ build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char 
 	plan->fn = fn;
 	plan->generation = generation;
 	plan->strict = proc->proisstrict;
-	plan->literals = static_cast<LiteralInput *>(palloc(nargs * sizeof(LiteralInput) + 1));
+	plan->literals = static_cast<LiteralInput *>(palloc(nargs * sizeof(LiteralInput)));
 	for (int i = 0; i < nargs; i++)
 	{
 		LiteralInput *literal = &plan->literals[plan->nliterals];

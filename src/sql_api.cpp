@@ -11,7 +11,6 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
-#include "miscadmin.h"
 }
 
 namespace {
@@ -35,7 +34,7 @@ lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *func)
 
 /* (key, shared): the lock these arguments name */
 pg::AdvisoryLock
-lock_named(FunctionCallInfo fcinfo, KeyForm form, const char *func)
+lock_in_args(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 {
 	core::LockKey key = pg::key_arg(fcinfo, form, func);
 
@@ -45,13 +44,23 @@ lock_named(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 Datum
 unlock_fn(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 {
-	PG_RETURN_BOOL(pg::release(lock_named(fcinfo, form, func)));
+	PG_RETURN_BOOL(pg::release(lock_in_args(fcinfo, form, func)));
 }
 
 Datum
 is_held_fn(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 {
-	PG_RETURN_BOOL(pg::is_held(lock_named(fcinfo, form, func)));
+	PG_RETURN_BOOL(pg::is_held(lock_in_args(fcinfo, form, func)));
+}
+
+/* Check fn and its arguments (first_body_arg..), then run it under the lock. */
+Datum
+run_body_locked(FunctionCallInfo fcinfo, const pg::AdvisoryLock &lock, Scope scope,
+				core::WaitPolicy policy, Oid fn, int first_body_arg, const char *func)
+{
+	pg::BodyCall body = pg::prepare_body(fcinfo, fn, first_body_arg, func);
+
+	PG_RETURN_BOOL(pg::run_under_lock(lock, scope, policy, body));
 }
 
 /* (key, shared, wait, fn, VARIADIC args): with_lock and with_xact_lock */
@@ -63,10 +72,9 @@ with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *fun
 	bool		shared = pg::bool_arg(fcinfo, k, pg::SHARED, func);
 	bool		wait = pg::bool_arg(fcinfo, k + 1, pg::WAIT, func);
 	Oid			fn = pg::oid_arg(fcinfo, k + 2, pg::FN, func);
-	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, -1);
-	pg::BodyCall body = pg::prepare_body(fcinfo, fn, k + 3, func);
 
-	PG_RETURN_BOOL(pg::run_under_lock(pg::advisory_lock(key, shared), scope, policy, body));
+	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope,
+						   pg::wait_policy_arg(fcinfo, wait, -1), fn, k + 3, func);
 }
 
 /* (key, fn, shared, wait, timeout): the named-parameter form */
@@ -78,10 +86,9 @@ with_lock_named_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const cha
 	Oid			fn = pg::oid_arg(fcinfo, k, pg::FN, func);
 	bool		shared = pg::bool_arg(fcinfo, k + 1, pg::SHARED, func);
 	bool		wait = pg::bool_arg(fcinfo, k + 2, pg::WAIT, func);
-	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, k + 3);
-	pg::BodyCall body = pg::prepare_body(fcinfo, fn, k + 4, func);
 
-	PG_RETURN_BOOL(pg::run_under_lock(pg::advisory_lock(key, shared), scope, policy, body));
+	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope,
+						   pg::wait_policy_arg(fcinfo, wait, k + 3), fn, k + 4, func);
 }
 
 } // namespace

@@ -339,9 +339,9 @@ prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 			arg->value = InputFunctionCall(&literal->input, DatumGetCString(arg->value),
 										   literal->ioparam, -1);
 	}
-	for (int i = 0; i < nargs; i++)
+	for (int i = 0; plan->strict && i < nargs; i++)
 	{
-		if (plan->strict && fcinfo->args[i].isnull)
+		if (fcinfo->args[i].isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d for %s is null, but the function is strict",

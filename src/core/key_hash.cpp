@@ -5,6 +5,9 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/cpp_only.hpp"
 
 namespace pglocks::core {
@@ -49,9 +52,32 @@ private:
 	EVP_MD_CTX *ctx_;
 };
 
-} // namespace
+// The last short key hashed on this thread and its id: lock(k) and unlock(k),
+// or a loop over one key, hash once.
+class LastKey {
+public:
+	bool find(const char *key, std::size_t len, std::int64_t &id) const {
+		if (len != len_ || (len > 0 && std::memcmp(key, bytes_, len) != 0))
+			return false;
+		id = id_;
+		return true;
+	}
+	void remember(const char *key, std::size_t len, std::int64_t id) {
+		if (len > sizeof(bytes_))
+			return;
+		if (len > 0)
+			std::memcpy(bytes_, key, len);
+		len_ = len;
+		id_ = id;
+	}
 
-std::int64_t key_id(const char *utf8, std::size_t len) {
+private:
+	char bytes_[128];
+	std::size_t len_ = SIZE_MAX; // nothing remembered yet
+	std::int64_t id_ = 0;
+};
+
+std::int64_t sha256_id(const char *utf8, std::size_t len) {
 	thread_local Sha256 sha256;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	sha256.digest(utf8, len, digest);
@@ -60,6 +86,19 @@ std::int64_t key_id(const char *utf8, std::size_t len) {
 	for (int i = 0; i < 8; i++)
 		id = (id << 8) | digest[i];
 	return static_cast<std::int64_t>(id);
+}
+
+} // namespace
+
+std::int64_t key_id(const char *utf8, std::size_t len) {
+	thread_local LastKey last;
+	std::int64_t id;
+
+	if (!last.find(utf8, len, id)) {
+		id = sha256_id(utf8, len);
+		last.remember(utf8, len, id);
+	}
+	return id;
 }
 
 std::int64_t crc32_key_id(const char *utf8, std::size_t len) {

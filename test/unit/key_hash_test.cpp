@@ -60,6 +60,34 @@ TEST(KeyHash, ReusedContextGivesTheSameIdEveryTime) {
 		ASSERT_EQ(id("some lock"), -5006958056254205714);
 }
 
+// key_id remembers the last key it hashed: it must never answer for another.
+TEST(KeyHash, RememberedKeyNeverAnswersForAnother) {
+	const std::string a = "some lock", b = "orders:42";
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(id(a), -5006958056254205714);
+		EXPECT_EQ(id(b), -8476019149258318077);
+	}
+	EXPECT_EQ(id("some lock"), -5006958056254205714);
+	EXPECT_EQ(id("some loc"), id(std::string("some loc")));
+	EXPECT_NE(id("some loc"), -5006958056254205714);   // a prefix
+	EXPECT_NE(id("some lockX"), -5006958056254205714); // an extension
+	EXPECT_NE(id("some locK"), -5006958056254205714);  // same length
+	EXPECT_EQ(id(""), -2039914840885289964);
+	EXPECT_EQ(key_id(nullptr, 0), -2039914840885289964);
+	EXPECT_EQ(id(std::string(55, 'a')), -6970568399872315943);
+}
+
+TEST(KeyHash, LongKeysAreHashedEveryTime) {
+	const std::string k1000(1000, 'x'), k129(129, 'y');
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(id(k1000), 4969780757471279619);
+		std::string other = k1000;
+		other.back() = 'z';
+		EXPECT_NE(id(other), 4969780757471279619);
+		EXPECT_EQ(id(k129), id(std::string(129, 'y')));
+	}
+}
+
 TEST(KeyHash, ThreadsDoNotShareState) {
 	std::int64_t a = 0, b = 0;
 	std::thread t1([&] { for (int i = 0; i < 10000; i++) a = id("some lock"); });

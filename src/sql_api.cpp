@@ -72,9 +72,10 @@ with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *fun
 	bool		shared = pg::bool_arg(fcinfo, k, pg::SHARED, func);
 	bool		wait = pg::bool_arg(fcinfo, k + 1, pg::WAIT, func);
 	Oid			fn = pg::oid_arg(fcinfo, k + 2, pg::FN, func);
+	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, -1);
 
-	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope,
-						   pg::wait_policy_arg(fcinfo, wait, -1), fn, k + 3, func);
+	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope, policy, fn, k + 3,
+						   func);
 }
 
 /* (key, fn, shared, wait, timeout): the named-parameter form */
@@ -86,9 +87,10 @@ with_lock_named_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const cha
 	Oid			fn = pg::oid_arg(fcinfo, k, pg::FN, func);
 	bool		shared = pg::bool_arg(fcinfo, k + 1, pg::SHARED, func);
 	bool		wait = pg::bool_arg(fcinfo, k + 2, pg::WAIT, func);
+	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, k + 3);
 
-	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope,
-						   pg::wait_policy_arg(fcinfo, wait, k + 3), fn, k + 4, func);
+	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope, policy, fn, k + 4,
+						   func);
 }
 
 } // namespace

@@ -45,8 +45,7 @@ wait_for(const AdvisoryLock &lock, Scope scope)
 	{
 		/* Records a grant that raced with the error, as abort would. */
 		LockErrorCleanup();
-		if (pglocks_lock_held(&lock.tag, lock.mode))
-			LockRelease(&lock.tag, lock.mode, true);
+		release_if_held(lock);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -105,8 +104,8 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 		 * A session lock survives the rollback. It was not held before (the
 		 * first try failed), so whatever hold exists now is this call's.
 		 */
-		if (scope == Scope::Session && pglocks_lock_held(&lock.tag, lock.mode))
-			LockRelease(&lock.tag, lock.mode, true);
+		if (scope == Scope::Session)
+			release_if_held(lock);
 
 		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			ReThrowError(error);

@@ -1,5 +1,4 @@
 EXTENSION = pglocks
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = pglocks
 OBJS = \
@@ -12,7 +11,7 @@ OBJS = \
 	src/pg/with_lock.o \
 	src/sql_api.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # sql/ holds the install scripts and the pg_regress inputs; specs/ the
 # isolation specs; expected/ the output of both.
@@ -28,6 +27,11 @@ ifdef WERROR
 PG_CXXFLAGS += -Werror
 endif
 SHLIB_LINK = -lstdc++ -lcrypto -lz
+# make SANITIZE=address,undefined (or undefined): see scripts/sanitize.sh
+ifdef SANITIZE
+PG_CXXFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=$(SANITIZE)
+endif
 
 # Bitcode for JIT inlining would be compiled by clang without PG_CXXFLAGS,
 # and nothing here is worth inlining into a JIT-compiled query.

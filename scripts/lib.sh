@@ -23,10 +23,11 @@ install_packages() {
 			--no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# build_extension [MAKE_VARIABLES...], e.g. SANITIZE=undefined
 build_extension() {
-	echo "==> building and installing pglocks for PostgreSQL $PG_MAJOR"
-	make -s PG_CONFIG="$PG_CONFIG" WERROR=1 &&
-		as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	echo "==> building and installing pglocks for PostgreSQL $PG_MAJOR $*"
+	make -s PG_CONFIG="$PG_CONFIG" WERROR=1 "$@" &&
+		as_root make -s PG_CONFIG="$PG_CONFIG" "$@" install >/dev/null
 }
 
 # Run a command against a throwaway cluster (created and removed by

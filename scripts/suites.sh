@@ -1,0 +1,125 @@
+# The test suites, as functions that add to $passed and $failed. Sourced by
+# scripts/test.sh (every suite, shortened where noted) and by the commands
+# that run one suite in full (scripts/sanitize.sh, scripts/fuzz.sh,
+# scripts/soak.sh). Expects scripts/lib.sh to be sourced first.
+
+passed=0
+failed=0
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+# The packages every suite needs besides the build's own.
+SUITE_PACKAGES=(clang libclang-rt-14-dev python3-psycopg)
+
+# pass/fail one test named $1
+pass() { echo "ok: $1"; passed=$((passed + 1)); }
+fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
+
+# a step that is not a test suite (build, install) counts once if it fails
+step() {
+	"$@" || { fail "$*"; return 1; }
+}
+
+# ok/FAILED lines of pg_regress (PostgreSQL 15, and the TAP style of 16+)
+count_pg_regress() {
+	local ok bad
+	ok=$(grep -cE '^(test|     ) .* \.\.\. ok|^ok [0-9]+ ' "$1")
+	bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$1")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	[ "$bad" -eq 0 ] && [ "$ok" -gt 0 ]
+}
+
+# run_unit_tests BUILD_DIR [CMAKE_ARGS...]: the GoogleTest tests of the core
+run_unit_tests() {
+	local dir=$1 total bad
+	shift
+	echo "==> unit tests (GoogleTest) in $dir $*"
+	step cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+		step cmake --build "$dir" -j "$(nproc)" >/dev/null || return
+	(cd "$dir" && ctest --output-on-failure) >"$logs/unit" 2>&1
+	tail -n 3 "$logs/unit"
+	total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' "$logs/unit")
+	bad=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$logs/unit")
+	if [ -z "$total" ]; then
+		cat "$logs/unit"
+		fail "unit tests in $dir"
+	else
+		[ "$bad" -eq 0 ] || cat "$logs/unit"
+		passed=$((passed + total - bad))
+		failed=$((failed + bad))
+	fi
+}
+
+# run_sql_tests [WRAPPER...]: pg_regress and the isolation tester against a
+# throwaway cluster; WRAPPER runs inside pg_virtualenv, before make.
+run_sql_tests() {
+	local suite
+	for suite in regress isolation; do
+		echo "==> $suite tests (PostgreSQL $PG_MAJOR, throwaway cluster) $*"
+		local only=(ISOLATION=)
+		[ "$suite" = isolation ] && only=(REGRESS=)
+		with_cluster "$@" make -s PG_CONFIG="$PG_CONFIG" installcheck "${only[@]}" \
+			>"$logs/$suite" 2>&1
+		grep -E '\.\.\. |^(not )?ok [0-9]+ |tests (passed|failed)' "$logs/$suite"
+		count_pg_regress "$logs/$suite" || {
+			cat regression.diffs output_iso/regression.diffs 2>/dev/null
+			tail -n 30 "$logs/$suite"
+		}
+	done
+}
+
+# run_soak SECONDS: test/soak/soak.py against a throwaway cluster
+run_soak() {
+	echo "==> stress soak, $1 s"
+	with_cluster sh -c '/usr/bin/python3 test/soak/soak.py --seconds "$1" \
+		--server-log "$(pg_lsclusters -h "$PGVERSION" regress | cut -d" " -f7)"' \
+		soak "$1" && pass "stress soak" || fail "stress soak"
+}
+
+# run_sanitized SANITIZERS: the core's unit tests, then the extension's SQL
+# suites with the extension built with -fsanitize=SANITIZERS and loaded into
+# a server that has the sanitizer runtime; any report fails the run. The
+# normal build is installed again afterwards.
+run_sanitized() {
+	local sanitizers=$1 reports
+	run_unit_tests "build/sanitize-${sanitizers//,/-}" -DPGLOCKS_SANITIZE="$sanitizers"
+	echo "==> SQL suites with pglocks built with -fsanitize=$sanitizers"
+	reports=$(mktemp -d)
+	chmod 1777 "$reports"
+	if step make -s clean && step build_extension SANITIZE="$sanitizers"; then
+		run_sql_tests test/sanitize/restart_with_runtime.sh "$sanitizers" "$reports"
+		if [ -n "$(ls -A "$reports")" ]; then
+			cat "$reports"/*
+			fail "sanitizer reports from the server (-fsanitize=$sanitizers)"
+		else
+			pass "no sanitizer report from the server (-fsanitize=$sanitizers)"
+		fi
+	fi
+	rm -rf "$reports"
+	step make -s clean && step build_extension
+}
+
+# run_fuzz SECONDS: the libFuzzer target over the core, built with clang
+run_fuzz() {
+	local dir=build/fuzz corpus
+	echo "==> fuzzing the core for $1 s"
+	step cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DPGLOCKS_FUZZ=ON -DPGLOCKS_SANITIZE=address,undefined >/dev/null &&
+		step cmake --build "$dir" -j "$(nproc)" --target core_fuzz >/dev/null || return
+	corpus=$(mktemp -d)
+	if (cd "$dir" && ./core_fuzz -max_total_time="$1" -max_len=4096 -print_final_stats=1 \
+		"$corpus") >"$logs/fuzz" 2>&1; then
+		grep -E '^(Done|stat::number_of_executed_units)' "$logs/fuzz"
+		pass "fuzzing the core ($1 s)"
+	else
+		tail -n 40 "$logs/fuzz"
+		fail "fuzzing the core ($1 s): the crashing input is in $dir"
+	fi
+	rm -rf "$corpus"
+}
+
+report() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}

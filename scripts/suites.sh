@@ -8,8 +8,12 @@ failed=0
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-# The packages every suite needs besides the build's own.
-SUITE_PACKAGES=(clang libclang-rt-14-dev python3-psycopg)
+# The packages every suite needs besides the build's own: clang for fuzzing,
+# and the toolchains and drivers of the clients (Node.js comes with npm's
+# packages, see install_node).
+SUITE_PACKAGES=(clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
+	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit4
+	ruby ruby-pg ruby-minitest)
 
 # pass/fail one test named $1
 pass() { echo "ok: $1"; passed=$((passed + 1)); }
@@ -117,6 +121,38 @@ run_fuzz() {
 		fail "fuzzing the core ($1 s): the crashing input is in $dir"
 	fi
 	rm -rf "$corpus"
+}
+
+# Node.js: the machine's own if it has one, else Debian's
+install_node() {
+	command -v node >/dev/null && command -v npm >/dev/null || install_packages nodejs npm
+}
+
+# run_clients: each client's tests (vectors, then a live server with the
+# extension), against a throwaway cluster; one result per client
+run_clients() {
+	local client
+	step install_node && step npm ci --prefix clients/node --no-audit --no-fund --loglevel=error || return
+	for client in python node go java ruby; do
+		echo "==> $client client"
+		if with_cluster sh -c "$(client_test_command "$client")" >"$logs/$client" 2>&1; then
+			tail -n 3 "$logs/$client"
+			pass "$client client"
+		else
+			cat "$logs/$client"
+			fail "$client client"
+		fi
+	done
+}
+
+client_test_command() {
+	case $1 in
+	python) echo 'cd clients/python && /usr/bin/python3 -m unittest -v' ;;
+	node) echo 'cd clients/node && npm test' ;;
+	go) echo 'cd clients/go && GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(mktemp -d) go test -v ./...' ;;
+	java) echo 'clients/java/run-tests.sh' ;;
+	ruby) echo 'ruby clients/ruby/test/test_pglocks.rb' ;;
+	esac
 }
 
 report() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite: GoogleTest unit tests of the C++ core; pg_regress and the
 # isolation tester against a throwaway cluster; the stress soak; the same SQL
-# suites with pglocks built under AddressSanitizer and UBSan; and a fuzz run.
+# suites with pglocks built under AddressSanitizer and UBSan; the clients in
+# clients/ against the shared key vectors and a live server; and a fuzz run.
 # The soak and the fuzz run are shortened here (scripts/soak.sh and
 # scripts/fuzz.sh run them longer). Installs what it needs.
 # The last line is "N passed, N failed" over all suites; exit status 1 on any
@@ -16,6 +17,7 @@ if step install_packages "${SUITE_PACKAGES[@]}"; then
 	if step build_extension; then
 		run_sql_tests
 		run_soak 30
+		run_clients
 		run_sanitized address,undefined
 	fi
 	run_fuzz 30

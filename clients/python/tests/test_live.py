@@ -1,0 +1,209 @@
+"""advisory_lock against a live server with the pglocks extension, through a
+psycopg (3) connection, a psycopg2 connection, and Django. Connects with
+libpq's environment (PGHOST, PGPORT, PGUSER, ...)."""
+
+import os
+import unittest
+
+import psycopg
+import psycopg2
+
+from pglocks import advisory_lock, key_id
+
+
+def server_connection():
+    conn = psycopg.connect(autocommit=True)
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pglocks")
+    return conn
+
+
+class LiveTests:
+    """Mixed into one TestCase per driver; self.conn is that driver's
+    connection, self.other a second session (psycopg) acting as the server side."""
+
+    def advisory_locks_held(self):
+        cur = self.conn.cursor()
+        cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        (n,) = cur.fetchone()
+        cur.close()
+        return n
+
+    def server_try(self, key, shared=False):
+        return self.other.execute(
+            "SELECT pglocks.lock(%s, shared => %s, wait => false)", (key, shared)).fetchone()[0]
+
+    def test_client_lock_is_the_servers_lock(self):
+        with advisory_lock("orders:42", using=self.conn) as acquired:
+            self.assertTrue(acquired)
+            self.assertFalse(self.server_try("orders:42"))
+        self.assertTrue(self.server_try("orders:42"))
+        self.other.execute("SELECT pglocks.unlock('orders:42')")
+
+    def test_servers_lock_is_the_clients_lock(self):
+        self.assertTrue(self.server_try("jobs"))
+        with advisory_lock("jobs", wait=False, using=self.conn) as acquired:
+            self.assertFalse(acquired)
+        with advisory_lock(key_id("jobs"), wait=False, using=self.conn) as acquired:
+            self.assertFalse(acquired)
+        self.other.execute("SELECT pglocks.unlock('jobs')")
+        with advisory_lock("jobs", wait=False, using=self.conn) as acquired:
+            self.assertTrue(acquired)
+        self.assertEqual(self.advisory_locks_held(), 0)
+
+    def test_key_forms(self):
+        with advisory_lock((1, 2), using=self.conn):
+            self.assertFalse(self.other.execute(
+                "SELECT pglocks.lock(1, 2, wait => false)").fetchone()[0])
+        with advisory_lock(-42, using=self.conn):
+            self.assertFalse(self.other.execute(
+                "SELECT pglocks.lock(-42::bigint, wait => false)").fetchone()[0])
+        for bad in [(1,), (1, "2"), 1.5, None, True, 1 << 63, (1 << 31, 0)]:
+            with self.assertRaises(ValueError):
+                with advisory_lock(bad, using=self.conn):
+                    pass
+
+    def test_shared(self):
+        self.assertTrue(self.server_try("shared", shared=True))
+        with advisory_lock("shared", shared=True, wait=False, using=self.conn) as acquired:
+            self.assertTrue(acquired)
+        with advisory_lock("shared", wait=False, using=self.conn) as acquired:
+            self.assertFalse(acquired)
+        self.other.execute("SELECT pglocks.unlock('shared', true)")
+
+    def test_released_when_the_body_raises_in_a_broken_transaction(self):
+        self.begin()
+        with self.assertRaises(self.driver_error):
+            with advisory_lock("broken", using=self.conn):
+                cur = self.conn.cursor()
+                cur.execute("SELECT 1 / 0")
+        self.assertFalse(self.is_aborted(), "the savepoint was not rolled back to")
+        self.assertEqual(self.advisory_locks_held(), 0)
+        self.conn.rollback()
+        self.assertTrue(self.server_try("broken"))
+        self.other.execute("SELECT pglocks.unlock('broken')")
+
+    def test_released_when_the_body_raises_outside_a_transaction(self):
+        with self.assertRaises(KeyError):
+            with advisory_lock("plain", using=self.conn):
+                raise KeyError("body")
+        self.assertEqual(self.advisory_locks_held(), 0)
+
+    def test_xact(self):
+        self.begin()
+        with advisory_lock("xact", xact=True, using=self.conn) as acquired:
+            self.assertTrue(acquired)
+        self.assertFalse(self.server_try("xact"), "released before the transaction ended")
+        self.conn.commit()
+        self.assertTrue(self.server_try("xact"))
+        self.other.execute("SELECT pglocks.unlock('xact')")
+
+    def test_xact_needs_a_transaction(self):
+        self.autocommit()
+        with self.assertRaises(ValueError):
+            with advisory_lock("xact", xact=True, using=self.conn):
+                pass
+
+
+class Psycopg3Test(LiveTests, unittest.TestCase):
+    driver_error = psycopg.errors.DivisionByZero
+
+    def setUp(self):
+        self.other = server_connection()
+        self.conn = psycopg.connect(autocommit=True)
+
+    def tearDown(self):
+        self.conn.close()
+        self.other.close()
+
+    def begin(self):
+        self.conn.autocommit = False
+
+    def autocommit(self):
+        self.conn.autocommit = True
+
+    def is_aborted(self):
+        return self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+
+
+class Psycopg2Test(LiveTests, unittest.TestCase):
+    driver_error = psycopg2.errors.DivisionByZero
+
+    def setUp(self):
+        self.other = server_connection()
+        self.conn = psycopg2.connect("")
+        self.conn.autocommit = True
+
+    def tearDown(self):
+        self.conn.close()
+        self.other.close()
+
+    def begin(self):
+        self.conn.autocommit = False
+
+    def autocommit(self):
+        self.conn.autocommit = True
+
+    def is_aborted(self):
+        return self.conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
+
+
+class DjangoTest(unittest.TestCase):
+    """django-pglocks-style usage: ``using`` is a database alias."""
+
+    @classmethod
+    def setUpClass(cls):
+        import django
+        from django.conf import settings
+
+        if not settings.configured:
+            settings.configure(DATABASES={"default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": os.environ.get("PGDATABASE", "postgres"),
+                "USER": os.environ.get("PGUSER", ""),
+                "PASSWORD": os.environ.get("PGPASSWORD", ""),
+                "HOST": os.environ.get("PGHOST", ""),
+                "PORT": os.environ.get("PGPORT", ""),
+            }})
+            django.setup()
+
+    def setUp(self):
+        self.other = server_connection()
+
+    def tearDown(self):
+        from django.db import connection
+        connection.close()
+        self.other.close()
+
+    def busy(self, key):
+        free = self.other.execute("SELECT pglocks.lock(%s, wait => false)", (key,)).fetchone()[0]
+        if free:
+            self.other.execute("SELECT pglocks.unlock(%s)", (key,))
+        return not free
+
+    def test_default_database(self):
+        with advisory_lock("django") as acquired:
+            self.assertTrue(acquired)
+            self.assertTrue(self.busy("django"))
+        self.assertFalse(self.busy("django"))
+
+    def test_inside_atomic_with_a_failed_query(self):
+        from django.db import DatabaseError, connection, transaction
+
+        with self.assertRaises(DatabaseError):
+            with transaction.atomic():
+                with advisory_lock("django atomic", using="default"):
+                    with connection.cursor() as cur:
+                        cur.execute("SELECT 1 / 0")
+        self.assertFalse(self.busy("django atomic"))
+        with connection.cursor() as cur:  # the connection is usable again
+            cur.execute("SELECT 1")
+
+    def test_try_lock(self):
+        self.other.execute("SELECT pglocks.lock('django busy')")
+        with advisory_lock("django busy", wait=False) as acquired:
+            self.assertFalse(acquired)
+        self.other.execute("SELECT pglocks.unlock('django busy')")
+
+
+if __name__ == "__main__":
+    unittest.main()

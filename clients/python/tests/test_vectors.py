@@ -1,0 +1,24 @@
+import unittest
+
+from pglocks import crc32_key_id, key_id
+from tests import vectors
+
+
+class VectorTest(unittest.TestCase):
+    def test_every_vector(self):
+        count = 0
+        for key, kid, crc, description in vectors.load():
+            with self.subTest(description):
+                self.assertEqual(key_id(key), kid)
+                self.assertEqual(crc32_key_id(key), crc)
+            count += 1
+        self.assertGreaterEqual(count, 300)
+
+    def test_readme_examples(self):
+        self.assertEqual(key_id("some lock"), -5006958056254205714)
+        self.assertEqual(key_id(""), -2039914840885289964)
+        self.assertEqual(crc32_key_id("some lock"), -205618829)
+
+
+if __name__ == "__main__":
+    unittest.main()

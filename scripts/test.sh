@@ -18,6 +18,7 @@ if step install_packages "${SUITE_PACKAGES[@]}"; then
 		run_sql_tests
 		run_soak 30
 		run_clients
+		run_bench_smoke
 		run_sanitized address,undefined
 	fi
 	run_fuzz 30

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""pglocks against PostgreSQL's own advisory lock calls, side by side.
+
+Runs against the server in libpq's environment (bench/run.sh starts a
+throwaway cluster), interleaves the variants over several rounds, and writes
+bench/results/results.md (medians and ratios) and bench/results/*.dat for
+gnuplot. --quick shrinks every size for a smoke test.
+"""
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import tempfile
+
+import psycopg
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+
+LOOP_VARIANTS = [
+    "raw bigint: lock; body; unlock",
+    "with_lock(text)",
+    "with_lock(bigint)",
+    "with_lock(text) with arguments",
+    "with_xact_lock(text)",
+    "lock(text); body; unlock(text)",
+    "lock(bigint); body; unlock(bigint)",
+    "hashtext idiom",
+    "md5 idiom",
+    "sha256 idiom",
+]
+HASH_VARIANTS = ["key_id", "sha256 idiom", "hashtext", "key generation only"]
+
+PGBENCH_SCRIPTS = {
+    "with_lock": "\\set id random(1, :keys)\n"
+                 "SELECT pglocks.with_lock(:id::bigint, false, true, 'bench.body()');\n",
+    "three statements": "\\set id random(1, :keys)\n"
+                        "SELECT pg_advisory_lock(:id);\nSELECT bench.body();\n"
+                        "SELECT pg_advisory_unlock(:id);\n",
+    "xact_lock transaction": "\\set id random(1, :keys)\nBEGIN;\n"
+                             "SELECT pg_advisory_xact_lock(:id);\nSELECT bench.body();\nCOMMIT;\n",
+}
+
+
+def median_ms(conn, sql, params, rounds):
+    return statistics.median(conn.execute(sql, params).fetchone()[0] for _ in range(rounds))
+
+
+def in_backend(conn, n, rounds):
+    times = {v: [] for v in LOOP_VARIANTS}
+    for _ in range(rounds):  # interleaved: every variant once per round
+        for v in LOOP_VARIANTS:
+            times[v].append(conn.execute("SELECT bench.loop(%s, %s)", (v, n)).fetchone()[0])
+    return {v: statistics.median(t) for v, t in times.items()}
+
+
+def hashing(conn, n, rounds):
+    out = {}
+    for size in (8, 64, 1024):
+        times = {v: [] for v in HASH_VARIANTS}
+        for _ in range(rounds):
+            for v in HASH_VARIANTS:
+                times[v].append(conn.execute("SELECT bench.hash(%s, %s, %s)", (v, n, size)).fetchone()[0])
+        out[size] = {v: statistics.median(t) for v, t in times.items()}
+    return out
+
+
+def pgbench(script, clients, keys, seconds, log_dir=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    cmd = ["/usr/lib/postgresql/15/bin/pgbench", "-n", "-f", f.name, "-c", str(clients),
+           "-j", str(min(clients, 4)), "-T", str(seconds), "-D", f"keys={keys}"]
+    if log_dir:
+        cmd += ["--log", "--log-prefix", os.path.join(log_dir, "tx")]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    os.unlink(f.name)
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+def latencies(log_dir):
+    """p50, p99 and max transaction latency (ms) from pgbench's logs."""
+    values = []
+    for name in os.listdir(log_dir):
+        with open(os.path.join(log_dir, name)) as f:
+            values += [int(line.split()[2]) / 1000 for line in f]
+    values.sort()
+    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]
+    return pick(0.5), pick(0.99), values[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke test: tiny sizes")
+    args = parser.parse_args()
+    n, rounds, hash_n, seconds = (2000, 1, 2000, 1) if args.quick else (100000, 5, 1000000, 10)
+
+    conn = psycopg.connect(autocommit=True)
+    conn.execute(open(os.path.join(HERE, "setup.sql")).read())
+    version = conn.execute("SHOW server_version").fetchone()[0]
+
+    loops = in_backend(conn, n, rounds)
+    hashes = hashing(conn, hash_n, max(1, rounds // 2))
+    client_tps = {}
+    for keys in (1, 1024):
+        for clients in (1, 8, 32):
+            for name, script in PGBENCH_SCRIPTS.items():
+                client_tps[(keys, clients, name)] = pgbench(script, clients, keys, seconds)
+    contention = {}
+    for name in PGBENCH_SCRIPTS:
+        with tempfile.TemporaryDirectory() as logs:
+            os.chmod(logs, 0o777)
+            tps = pgbench(PGBENCH_SCRIPTS[name], 16, 1, seconds, logs)
+            contention[name] = (tps,) + latencies(logs)
+
+    os.makedirs(RESULTS, exist_ok=True)
+    raw = loops["raw bigint: lock; body; unlock"]
+    lines = [
+        "# pglocks benchmark results", "",
+        f"PostgreSQL {version}; {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{'quick smoke run' if args.quick else f'{n} iterations, {rounds} rounds, medians'}.", "",
+        f"## In-backend: a PL/pgSQL loop of {n} iterations, body = an empty PL/pgSQL function", "",
+        "| variant | ms | ratio to raw bigint |", "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {v} | {t:.1f} | {t / raw:.2f} |" for v, t in loops.items()]
+    lines += ["", f"## Hashing {hash_n} distinct keys", "",
+              "| key bytes | " + " | ".join(HASH_VARIANTS) + " | sha256 idiom / key_id |",
+              "| ---: |" + " ---: |" * (len(HASH_VARIANTS) + 1)]
+    for size, t in hashes.items():
+        lines.append(f"| {size} | " + " | ".join(f"{t[v]:.0f} ms" for v in HASH_VARIANTS)
+                     + f" | {t['sha256 idiom'] / t['key_id']:.2f} |")
+    lines += ["", f"## Client round trips: pgbench, {seconds} s per run, TPS", "",
+              "| keys | clients | " + " | ".join(PGBENCH_SCRIPTS) + " | with_lock / three statements |",
+              "| ---: | ---: |" + " ---: |" * (len(PGBENCH_SCRIPTS) + 1)]
+    for keys in (1, 1024):
+        for clients in (1, 8, 32):
+            row = [client_tps[(keys, clients, s)] for s in PGBENCH_SCRIPTS]
+            lines.append(f"| {keys} | {clients} | " + " | ".join(f"{x:.0f}" for x in row)
+                         + f" | {row[0] / row[1]:.2f} |")
+    lines += ["", "## Contention: 16 clients on one key (pgbench, transaction latency)", "",
+              "| variant | TPS | p50 ms | p99 ms | max ms |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {k} | {v[0]:.0f} | {v[1]:.2f} | {v[2]:.2f} | {v[3]:.2f} |" for k, v in contention.items()]
+    with open(os.path.join(RESULTS, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(RESULTS, "in_backend.dat"), "w") as f:
+        f.writelines(f'"{v}" {t / raw:.3f}\n' for v, t in loops.items())
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,5 @@
 # gnuplot -e "dir='bench/results'" bench/plot.gp
-set terminal pngcairo size 900,500 font ",10"
+set terminal pngcairo size 900,500 font ",10" noenhanced
 set output dir.'/in_backend.png'
 set title "In-backend PL/pgSQL loop: time relative to raw pg_advisory_lock(bigint) + unlock (lower is faster)"
 set style fill solid 0.6

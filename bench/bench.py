@@ -45,10 +45,6 @@ PGBENCH_SCRIPTS = {
 }
 
 
-def median_ms(conn, sql, params, rounds):
-    return statistics.median(conn.execute(sql, params).fetchone()[0] for _ in range(rounds))
-
-
 def in_backend(conn, n, rounds):
     times = {v: [] for v in LOOP_VARIANTS}
     for _ in range(rounds):  # interleaved: every variant once per round

@@ -18,8 +18,24 @@ def server_connection():
 
 
 class LiveTests:
-    """Mixed into one TestCase per driver; self.conn is that driver's
-    connection, self.other a second session (psycopg) acting as the server side."""
+    """Mixed into one TestCase per driver, which provides connect(),
+    is_aborted() and driver_error; self.conn is that driver's connection,
+    self.other a second session (psycopg) acting as the server side."""
+
+    def setUp(self):
+        self.other = server_connection()
+        self.conn = self.connect()
+        self.conn.autocommit = True
+
+    def tearDown(self):
+        self.conn.close()
+        self.other.close()
+
+    def begin(self):
+        self.conn.autocommit = False
+
+    def autocommit(self):
+        self.conn.autocommit = True
 
     def advisory_locks_held(self):
         cur = self.conn.cursor()
@@ -107,19 +123,8 @@ class LiveTests:
 class Psycopg3Test(LiveTests, unittest.TestCase):
     driver_error = psycopg.errors.DivisionByZero
 
-    def setUp(self):
-        self.other = server_connection()
-        self.conn = psycopg.connect(autocommit=True)
-
-    def tearDown(self):
-        self.conn.close()
-        self.other.close()
-
-    def begin(self):
-        self.conn.autocommit = False
-
-    def autocommit(self):
-        self.conn.autocommit = True
+    def connect(self):
+        return psycopg.connect()
 
     def is_aborted(self):
         return self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
@@ -128,20 +133,8 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
 class Psycopg2Test(LiveTests, unittest.TestCase):
     driver_error = psycopg2.errors.DivisionByZero
 
-    def setUp(self):
-        self.other = server_connection()
-        self.conn = psycopg2.connect("")
-        self.conn.autocommit = True
-
-    def tearDown(self):
-        self.conn.close()
-        self.other.close()
-
-    def begin(self):
-        self.conn.autocommit = False
-
-    def autocommit(self):
-        self.conn.autocommit = True
+    def connect(self):
+        return psycopg2.connect("")
 
     def is_aborted(self):
         return self.conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR

@@ -8,6 +8,7 @@ OBJS = \
 	src/pg/args.o \
 	src/pg/body.o \
 	src/pg/core_call.o \
+	src/pg/plan_cache.o \
 	src/pg/with_lock.o \
 	src/sql_api.o
 

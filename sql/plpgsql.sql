@@ -79,7 +79,7 @@ BEGIN
 END $$;
 :held;
 
--- with_lock caches its checks per call site. One call site, row by row, with
+-- with_lock caches its checks. One call site, row by row, with
 -- a body that alters or drops itself on its first call: the next call sees it.
 CREATE FUNCTION turns_strict(x text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN

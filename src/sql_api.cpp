@@ -6,6 +6,7 @@
 #include "pg/advisory.hpp"
 #include "pg/args.hpp"
 #include "pg/body.hpp"
+#include "pg/plan_cache.hpp"
 #include "pg/with_lock.hpp"
 
 extern "C" {

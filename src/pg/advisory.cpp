@@ -21,10 +21,11 @@ try_now(const AdvisoryLock &lock, Scope scope)
 }
 
 /*
- * Wait as long as it takes for a lock that was busy a moment ago. An error
- * (cancel, statement_timeout, lock_timeout, deadlock) can end the wait just as
- * the lock is granted; a transaction lock goes with the transaction, but a
- * session lock would outlive the error, so give it back.
+ * Wait as long as it takes: one trip through the lock manager, as for
+ * pg_advisory_lock. An error (cancel, statement_timeout, lock_timeout,
+ * deadlock) can end the wait just as the lock is granted; a transaction lock
+ * goes with the transaction, but a session lock would outlive the error, so
+ * give it back.
  */
 void
 wait_for(const AdvisoryLock &lock, Scope scope)
@@ -131,19 +132,16 @@ advisory_lock(core::LockKey key, bool shared)
 bool
 acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
 {
-	/* A free lock costs one try; waiting is the slow path. */
-	if (try_now(lock, scope))
-		return true;
-
 	switch (policy.kind)
 	{
 		case core::WaitPolicy::Kind::Try:
-			return false;
+			return try_now(lock, scope);
 		case core::WaitPolicy::Kind::Forever:
 			wait_for(lock, scope);
 			return true;
 		case core::WaitPolicy::Kind::Millis:
-			return wait_within(lock, scope, policy.millis);
+			/* A free lock costs one try, not a subtransaction. */
+			return try_now(lock, scope) || wait_within(lock, scope, policy.millis);
 	}
 	pg_unreachable();
 }

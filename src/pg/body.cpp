@@ -1,5 +1,7 @@
 #include "pg/body.hpp"
 
+#include "pg/plan_cache.hpp"
+
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/objectaccess.h"
@@ -9,7 +11,6 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -20,38 +21,24 @@ extern "C" {
 
 namespace pglocks::pg {
 
-/* An unknown-type literal argument, read with its parameter type's input function. */
-struct LiteralInput {
-	int			argno;
-	Oid			ioparam;
-	FmgrInfo	input;
-};
-
-struct BodyPlan {
-	MemoryContext cxt;	/* holds this plan */
-	Oid			fn;
-	uint64		generation; /* pg_proc_generation it was checked against */
-	int			in_use;		/* bodies running through it right now */
-	bool		strict;
-	int			nliterals;
-	LiteralInput *literals;
-	FmgrInfo	flinfo;
-};
-
 namespace {
 
-/* Bumped on every pg_proc invalidation; a plan from an older one is stale. */
-uint64		pg_proc_generation = 0;
+/* What a call site's plan was, in which cache epoch. */
+struct SitePlan {
+	BodyPlan   *plan;
+	uint64		epoch;
+};
 
-void
-on_pg_proc_change(Datum, int, uint32)
+/* The body and the types of the arguments this call site passes it. */
+PlanKey
+plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func)
 {
-	pg_proc_generation++;
-}
+	PlanKey		key;
 
-void
-given_types(FunctionCallInfo outer, int first_arg, int nargs, const char *func, Oid *types)
-{
+	memset(&key, 0, sizeof(key));	/* the whole struct is the hash key */
+	key.fn = fn;
+	key.nargs = nargs;
+
 	if (get_fn_expr_variadic(outer->flinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -59,12 +46,13 @@ given_types(FunctionCallInfo outer, int first_arg, int nargs, const char *func, 
 				 errhint("Pass the function's arguments one by one after fn.")));
 	for (int i = 0; i < nargs; i++)
 	{
-		types[i] = get_fn_expr_argtype(outer->flinfo, first_arg + i);
-		if (!OidIsValid(types[i]))
+		key.given[i] = get_fn_expr_argtype(outer->flinfo, first_arg + i);
+		if (!OidIsValid(key.given[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("could not determine the types of the arguments passed to %s", func)));
 	}
+	return key;
 }
 
 void
@@ -225,12 +213,12 @@ call_expr(Oid fn, Oid rettype, const Oid *types, int nargs, bool funcvariadic)
 	return (Node *) expr;
 }
 
+/* Check the body against key; every failure is an ERROR raised here. */
 BodyPlan *
-build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func,
-		   MemoryContext cxt)
+build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 {
-	uint64		generation = pg_proc_generation;
-	Oid			given[FUNC_MAX_ARGS];
+	Oid			fn = key.fn;
+	int			nargs = key.nargs;
 	Oid			types[FUNC_MAX_ARGS];
 	HeapTuple	tuple;
 	Form_pg_proc proc;
@@ -238,8 +226,6 @@ build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char 
 	bool		funcvariadic;
 	BodyPlan   *plan;
 	MemoryContext old;
-
-	given_types(outer, first_arg, nargs, func, given);
 
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (!HeapTupleIsValid(tuple))
@@ -249,14 +235,13 @@ build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char 
 				 errhint("Pass an existing function, for example 'my_function()'.")));
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
 	check_kind(proc, fn, func);
-	rettype = check_args(proc, fn, given, nargs, func, types);
+	rettype = check_args(proc, fn, key.given, nargs, func, types);
 	funcvariadic = OidIsValid(proc->provariadic) && proc->provariadic != ANYOID;
 
 	old = MemoryContextSwitchTo(cxt);
 	plan = static_cast<BodyPlan *>(palloc0(sizeof(BodyPlan)));
 	plan->cxt = cxt;
 	plan->fn = fn;
-	plan->generation = generation;
 	plan->strict = proc->proisstrict;
 	plan->literals = static_cast<LiteralInput *>(palloc(nargs * sizeof(LiteralInput)));
 	for (int i = 0; i < nargs; i++)
@@ -264,7 +249,7 @@ build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char 
 		LiteralInput *literal = &plan->literals[plan->nliterals];
 		Oid			typinput;
 
-		if (given[i] != UNKNOWNOID || types[i] == UNKNOWNOID)
+		if (key.given[i] != UNKNOWNOID || types[i] == UNKNOWNOID)
 			continue;
 		literal->argno = i;
 		getTypeInputInfo(types[i], &typinput, &literal->ioparam);
@@ -279,34 +264,57 @@ build_plan(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char 
 	return plan;
 }
 
-/* The call site's plan, checked again when `fn` or pg_proc has changed. */
+/*
+ * The plan for this call: the one this call site used last, else the
+ * backend's cached one, else a new one. A plan is never used by two calls at
+ * once (a body that calls with_lock again with itself gets a fresh plan for
+ * that call): fmgr_sql, for one, keeps per-call state in fn_extra.
+ */
 BodyPlan *
 plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func)
 {
 	FmgrInfo   *site = outer->flinfo;
-	BodyPlan   *cached = static_cast<BodyPlan *>(site->fn_extra);
+	SitePlan   *last = static_cast<SitePlan *>(site->fn_extra);
+	uint64		epoch = plan_cache_epoch();
+	PlanKey		key;
+	BodyPlan   *cached;
 	BodyPlan   *plan;
-	MemoryContext cxt;
 
-	if (cached != NULL && cached->fn == fn && cached->generation == pg_proc_generation)
-		return cached;
+	if (last != NULL && last->epoch == epoch && last->plan->fn == fn && last->plan->in_use == 0)
+		return last->plan;
 
-	/* Under the current context until it is complete: an error frees it. */
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pglocks body plan", ALLOCSET_SMALL_SIZES);
-	plan = build_plan(outer, fn, first_arg, nargs, func, cxt);
+	key = plan_key(outer, fn, first_arg, nargs, func);
+	cached = cached_plan(key);
+	if (cached != NULL && cached->in_use == 0)
+		plan = cached;
+	else
+	{
+		/* Under the current context until cached: an error frees it. */
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pglocks body plan",
+												  ALLOCSET_SMALL_SIZES);
 
-	/*
-	 * A body running through the cached plan has called back into this call
-	 * site: leave that plan alone and use the new one for this call only.
-	 */
-	if (cached != NULL && cached->in_use > 0)
-		return plan;
+		plan = build_plan(key, func, cxt);
+		/* In use by an outer call, or pg_proc changed while checking: this call only. */
+		if (cached != NULL || plan_cache_epoch() != epoch)
+			return plan;
+		cache_plan(key, plan);
+	}
 
-	if (cached != NULL)
-		MemoryContextDelete(cached->cxt);
-	MemoryContextSetParent(cxt, site->fn_mcxt);
-	site->fn_extra = plan;
+	if (last == NULL)
+	{
+		last = static_cast<SitePlan *>(MemoryContextAlloc(site->fn_mcxt, sizeof(SitePlan)));
+		site->fn_extra = last;
+	}
+	last->plan = plan;
+	last->epoch = plan_cache_epoch();
 	return plan;
+}
+
+void
+end_call(BodyPlan *plan)
+{
+	plan->in_use--;
+	plan_released(plan);
 }
 
 } // namespace
@@ -356,22 +364,19 @@ call_body(const BodyCall &call)
 {
 	BodyPlan   *plan = call.plan;
 
+	/* PG_CATCH rather than PG_FINALLY: GCC's -Wclobbered misfires on the latter here. */
 	plan->in_use++;
 	PG_TRY();
 	{
 		(void) FunctionCallInvoke(call.fcinfo);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		plan->in_use--;
+		end_call(plan);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
-}
-
-void
-watch_pg_proc()
-{
-	CacheRegisterSyscacheCallback(PROCOID, on_pg_proc_change, (Datum) 0);
+	end_call(plan);
 }
 
 } // namespace pglocks::pg

@@ -11,7 +11,7 @@ extern "C" {
 
 namespace pglocks::pg {
 
-struct BodyPlan;
+struct BodyPlan; /* pg/body_plan.hpp */
 
 struct BodyCall {
 	BodyPlan   *plan;
@@ -21,15 +21,12 @@ struct BodyCall {
 /*
  * Check that `fn` can run as a body with arguments first_arg.. of the outer
  * call, and that the current user may execute it; every failure is an ERROR
- * raised here, before the caller takes a lock. The checked plan is cached in
- * the outer call's fn_extra until pg_proc changes.
+ * raised here, before the caller takes a lock. The checked plan is cached
+ * (pg/plan_cache.hpp) until pg_proc changes.
  */
 BodyCall prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func);
 
 /* Run the body; its error, if any, propagates unchanged. */
 void call_body(const BodyCall &call);
-
-/* From _PG_init: drop cached plans whenever pg_proc changes. */
-void watch_pg_proc();
 
 } // namespace pglocks::pg

@@ -41,3 +41,19 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Release artefacts, in dist/.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+
+# make dist: the PGXN archive, from the committed tree (.gitattributes
+# keeps git's own files out)
+.PHONY: dist deb
+dist:
+	mkdir -p dist
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		--output dist/$(EXTENSION)-$(EXTVERSION).zip HEAD
+
+# make deb: postgresql-NN-pglocks_<version>_<arch>.deb, as Debian builds
+# extension packages (see scripts/deb.sh)
+deb:
+	scripts/deb.sh

@@ -9,11 +9,11 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 # The packages every suite needs besides the build's own: clang for fuzzing,
-# and the toolchains and drivers of the clients (Node.js comes with npm's
-# packages, see install_node).
+# the toolchains and drivers of the clients (Node.js comes with npm's
+# packages, see install_node), and PgBouncer.
 SUITE_PACKAGES=(clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
 	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit4
-	ruby ruby-pg ruby-minitest)
+	ruby ruby-pg ruby-minitest pgbouncer)
 
 # pass/fail one test named $1
 pass() { echo "ok: $1"; passed=$((passed + 1)); }
@@ -155,6 +155,52 @@ client_test_command() {
 	java) echo 'clients/java/run-tests.sh' ;;
 	ruby) echo 'ruby clients/ruby/test/test_pglocks.rb' ;;
 	esac
+}
+
+# run_poolers: test/poolers/pgbouncer_suite.py, a PgBouncer in transaction
+# pooling in front of a throwaway cluster
+run_poolers() {
+	echo "==> behind PgBouncer (pool_mode = transaction)"
+	if with_cluster /usr/bin/python3 test/poolers/pgbouncer_suite.py >"$logs/poolers" 2>&1; then
+		grep -E '^(==|calls|ok)' "$logs/poolers"
+		pass "behind PgBouncer"
+	else
+		cat "$logs/poolers"
+		fail "behind PgBouncer"
+	fi
+}
+
+# run_packaging: the release checks (META.json, versions, make dist), then
+# make deb, the package installed over the source build, and Debian's own
+# package test (debian/tests) against it; the source build is installed
+# again afterwards.
+run_packaging() {
+	local deb
+	echo "==> release metadata and make dist"
+	if /usr/bin/python3 test/packaging/test_release.py >"$logs/release" 2>&1; then
+		tail -n 3 "$logs/release"
+		pass "release metadata and make dist"
+	else
+		cat "$logs/release"
+		fail "release metadata and make dist"
+	fi
+	echo "==> make deb, and the regression suite against the installed package"
+	if ! make -s deb >"$logs/deb" 2>&1; then
+		tail -n 40 "$logs/deb"
+		fail "make deb"
+		return
+	fi
+	deb=$(ls "dist/postgresql-$PG_MAJOR-pglocks_"*.deb)
+	echo "built $deb"
+	step as_root apt-get install -y -qq --reinstall "./$deb" >/dev/null || return
+	if dpkg -S "$($PG_CONFIG --pkglibdir)/pglocks.so" | grep -q "postgresql-$PG_MAJOR-pglocks"; then
+		debian/tests/installcheck >"$logs/package" 2>&1
+		count_pg_regress "$logs/package" || cat "$logs/package"
+	else
+		fail "the package did not install pglocks.so"
+	fi
+	step as_root apt-get purge -y -qq "postgresql-$PG_MAJOR-pglocks" >/dev/null
+	step build_extension
 }
 
 # run_bench_smoke: the benchmark at tiny sizes; it must complete and print

@@ -5,7 +5,8 @@ SELECT pglocks.lock('text key'), pglocks.lock(-1::bigint), pglocks.lock(92233720
 BEGIN;
 SELECT pglocks.xact_lock(7::bigint, shared => true);
 SELECT key = pglocks.key_id('text key') AS is_text_key, key, key1, key2, mode, granted,
-       pid = pg_backend_pid() AS mine, wait_start, blocked_by, application_name
+       pid = pg_backend_pid() AS mine, wait_start, blocked_by, application_name,
+       state, state_change IS NOT NULL AS has_state_change, session_scope
 FROM pglocks.locks ORDER BY key NULLS FIRST, key1;
 COMMIT;
 
@@ -19,6 +20,14 @@ DROP ROLE regress_pglocks_viewer;
 
 SELECT pglocks.unlock_all();
 SELECT count(*) AS rows_left FROM pglocks.locks;
+
+-- orphaned_locks: this session is running, so none of its locks is listed
+SELECT pglocks.lock('mine');
+SELECT count(*) AS orphans FROM pglocks.orphaned_locks('0');
+SELECT pglocks.unlock('mine');
+-- and its argument is checked
+SELECT * FROM pglocks.orphaned_locks(NULL);
+SELECT * FROM pglocks.orphaned_locks('-1 s');
 
 -- columns and their types
 SELECT attname, format_type(atttypid, atttypmod)

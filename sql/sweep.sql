@@ -102,6 +102,11 @@ INSERT INTO calls (call) VALUES
     ($$pglocks.key_id(NULL)$$), ($$pglocks.key_id(repeat('x', 1048576))$$),
     ($$pglocks.crc32_key_id(NULL)$$), ($$pglocks.crc32_key_id(repeat('x', 1048576))$$),
     ($$pglocks.unlock_all()$$),
+    -- introspection
+    ($$(SELECT count(*) FROM pglocks.orphaned_locks(NULL))$$),
+    ($$(SELECT count(*) FROM pglocks.orphaned_locks('-1 microsecond'))$$),
+    ($$(SELECT count(*) FROM pglocks.orphaned_locks('0'))$$),
+    ($$(SELECT count(*) FROM pglocks.orphaned_locks('1000 years'))$$),
     -- NULL options, in every position
     ($$pglocks.lock('k', NULL::boolean)$$), ($$pglocks.lock('k', wait => NULL)$$),
     ($$pglocks.xact_lock(1::bigint, NULL::boolean, true)$$),

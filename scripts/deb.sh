@@ -10,6 +10,7 @@ source scripts/lib.sh
 
 install_packages debhelper dpkg-dev postgresql-server-dev-all
 work=$(mktemp -d)
+chmod 755 "$work" # the build-time tests run the server as postgres
 trap 'rm -rf "$work"' EXIT
 
 git archive --format tar --prefix pglocks/ HEAD | tar -C "$work" -xf -

@@ -77,6 +77,7 @@ SELECT pglocks.with_lock('k', false, true, 'body()'),
 SELECT key, key1, key2, mode, granted, pid = pg_backend_pid() AS mine, blocked_by,
        application_name
 FROM pglocks.locks ORDER BY key, key1;
+SELECT count(*) AS orphans FROM pglocks.orphaned_locks('0');
 SELECT pglocks.unlock('k');
 DROP FUNCTION body();
 DROP EXTENSION pglocks;

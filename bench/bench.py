@@ -49,35 +49,33 @@ PGBENCH_SCRIPTS = {
 }
 
 
+def interleaved_medians(rounds, cases, measure):
+    """measure(case) for every case once per round, the cases interleaved;
+    the median of each case's rounds."""
+    times = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case in cases:
+            times[case].append(measure(case))
+    return {case: statistics.median(t) for case, t in times.items()}
+
+
 def in_backend(conn, n, rounds):
-    times = {v: [] for v in LOOP_VARIANTS}
-    for _ in range(rounds):  # interleaved: every variant once per round
-        for v in LOOP_VARIANTS:
-            times[v].append(conn.execute("SELECT bench.loop(%s, %s)", (v, n)).fetchone()[0])
-    return {v: statistics.median(t) for v, t in times.items()}
+    return interleaved_medians(rounds, LOOP_VARIANTS, lambda v: conn.execute(
+        "SELECT bench.loop(%s, %s)", (v, n)).fetchone()[0])
 
 
 def hashing(conn, n, rounds):
-    out = {}
-    for size in (8, 64, 1024):
-        times = {v: [] for v in HASH_VARIANTS}
-        for _ in range(rounds):
-            for v in HASH_VARIANTS:
-                times[v].append(conn.execute("SELECT bench.hash(%s, %s, %s)", (v, n, size)).fetchone()[0])
-        out[size] = {v: statistics.median(t) for v, t in times.items()}
-    return out
+    return {size: interleaved_medians(rounds, HASH_VARIANTS, lambda v: conn.execute(
+                "SELECT bench.hash(%s, %s, %s)", (v, n, size)).fetchone()[0])
+            for size in (8, 64, 1024)}
 
 
 def client_round_trips(seconds, rounds):
     """TPS per (keys, clients, script): the scripts interleaved, median of rounds."""
-    runs = {}
-    for _ in range(rounds):
-        for keys in (1, 1024):
-            for clients in (1, 8, 32):
-                for name, script in PGBENCH_SCRIPTS.items():
-                    runs.setdefault((keys, clients, name), []).append(
-                        pgbench(script, clients, keys, seconds))
-    return {k: statistics.median(v) for k, v in runs.items()}
+    cases = [(keys, clients, name) for keys in (1, 1024) for clients in (1, 8, 32)
+             for name in PGBENCH_SCRIPTS]
+    return interleaved_medians(rounds, cases, lambda case: pgbench(
+        PGBENCH_SCRIPTS[case[2]], case[1], case[0], seconds))
 
 
 def contention(seconds):

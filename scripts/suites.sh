@@ -24,6 +24,21 @@ step() {
 	"$@" || { fail "$*"; return 1; }
 }
 
+# suite NAME CMD...: one test suite, its output kept in a log; on success the
+# log's last $SHOW lines (3 by default) are printed, on failure all of it
+suite() {
+	local name=$1 log
+	shift
+	log=$(mktemp -p "$logs")
+	if "$@" >"$log" 2>&1; then
+		tail -n "${SHOW:-3}" "$log"
+		pass "$name"
+	else
+		cat "$log"
+		fail "$name"
+	fi
+}
+
 # ok/FAILED lines of pg_regress (PostgreSQL 15, and the TAP style of 16+)
 count_pg_regress() {
 	local ok bad
@@ -136,13 +151,7 @@ run_clients() {
 	step install_node && step npm ci --prefix clients/node --no-audit --no-fund --loglevel=error || return
 	for client in python node go java ruby; do
 		echo "==> $client client"
-		if with_cluster sh -c "$(client_test_command "$client")" >"$logs/$client" 2>&1; then
-			tail -n 3 "$logs/$client"
-			pass "$client client"
-		else
-			cat "$logs/$client"
-			fail "$client client"
-		fi
+		suite "$client client" with_cluster sh -c "$(client_test_command "$client")"
 	done
 }
 
@@ -161,13 +170,7 @@ client_test_command() {
 # pooling in front of a throwaway cluster
 run_poolers() {
 	echo "==> behind PgBouncer (pool_mode = transaction)"
-	if with_cluster /usr/bin/python3 test/poolers/pgbouncer_suite.py >"$logs/poolers" 2>&1; then
-		grep -E '^(==|calls|ok)' "$logs/poolers"
-		pass "behind PgBouncer"
-	else
-		cat "$logs/poolers"
-		fail "behind PgBouncer"
-	fi
+	SHOW=20 suite "behind PgBouncer" with_cluster /usr/bin/python3 test/poolers/pgbouncer_suite.py
 }
 
 # run_packaging: the release checks (META.json, versions, make dist), then
@@ -177,13 +180,7 @@ run_poolers() {
 run_packaging() {
 	local deb
 	echo "==> release metadata and make dist"
-	if /usr/bin/python3 test/packaging/test_release.py >"$logs/release" 2>&1; then
-		tail -n 3 "$logs/release"
-		pass "release metadata and make dist"
-	else
-		cat "$logs/release"
-		fail "release metadata and make dist"
-	fi
+	suite "release metadata and make dist" /usr/bin/python3 test/packaging/test_release.py
 	echo "==> make deb, and the regression suite against the installed package"
 	if ! make -s deb >"$logs/deb" 2>&1; then
 		tail -n 40 "$logs/deb"
@@ -203,17 +200,16 @@ run_packaging() {
 	step build_extension
 }
 
-# run_bench_smoke: the benchmark at tiny sizes; it must complete and print
+# run_bench_smoke: the benchmark at tiny sizes; it must complete and write
 # its tables (its numbers are not checked: benchmarks are not timed tests)
 run_bench_smoke() {
 	echo "==> benchmark smoke run"
-	if with_cluster /usr/bin/python3 bench/bench.py --quick >"$logs/bench" 2>&1 &&
-		grep -q '^## Contention' "$logs/bench"; then
-		pass "benchmark smoke run"
-	else
-		cat "$logs/bench"
-		fail "benchmark smoke run"
-	fi
+	suite "benchmark smoke run" bench_smoke
+}
+
+bench_smoke() {
+	with_cluster /usr/bin/python3 bench/bench.py --quick &&
+		grep -q '^## Contention' bench/results/quick/results.md
 }
 
 report() {

@@ -77,7 +77,10 @@ class PgBouncer:
     def __init__(self, pool_size):
         self.dir = tempfile.mkdtemp(prefix="pglocks-pgbouncer-")
         self.port = free_port()
-        self.user = os.environ.get("PGUSER") or psycopg.connect().info.user
+        self.user = os.environ.get("PGUSER")
+        if not self.user:
+            with direct() as conn:
+                self.user = conn.info.user
         self.db = os.environ.get("PGDATABASE", self.user)
         server = " ".join(f"{k}={v}" for k, v in [
             ("host", os.environ.get("PGHOST", "/var/run/postgresql")),
@@ -139,16 +142,13 @@ def direct():
 
 def one_call(conn, form, key):
     count = form in COUNTED
-    if form == "with_lock":
-        conn.execute("SELECT pglocks.with_lock(%s, false, true, 'body(text,text,boolean)', %s::text, %s::text, %s::boolean)",
-                     (key, key, form, count))
-    elif form == "with_xact_lock":
-        conn.execute("SELECT pglocks.with_xact_lock(%s, false, true, 'body(text,text,boolean)', %s::text, %s::text, %s::boolean)",
-                     (key, key, form, count))
-    else:
+    if form == "xact_lock":
         with conn.transaction():
             conn.execute("SELECT pglocks.xact_lock(%s)", (key,))
             conn.execute("SELECT body(%s, %s, %s)", (key, form, count))
+    else:  # with_lock or with_xact_lock
+        conn.execute(f"SELECT pglocks.{form}(%s, false, true, 'body(text,text,boolean)', "
+                     "%s::text, %s::text, %s::boolean)", (key, key, form, count))
 
 
 def hammer(bouncer, clients, seconds):

@@ -153,4 +153,51 @@ func TestLive(t *testing.T) {
 			t.Errorf("%d advisory locks left", left)
 		}
 	})
+
+	t.Run("a grant that races with an error is given back", func(t *testing.T) {
+		// What the race with lock_timeout (or a cancel) leaves: the lock
+		// granted and the statement failed. Stand in for pg_advisory_lock
+		// with a function that does both.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, f := range []string{
+			`CREATE FUNCTION pg_temp.granted_as_timeout_fired(k bigint) RETURNS void LANGUAGE plpgsql
+			 AS $$ BEGIN PERFORM pg_advisory_lock(k); RAISE EXCEPTION 'lock timeout' USING ERRCODE = '55P03'; END $$`,
+			`CREATE FUNCTION pg_temp.granted_as_timeout_fired_shared(k1 int, k2 int) RETURNS void LANGUAGE plpgsql
+			 AS $$ BEGIN PERFORM pg_advisory_lock_shared(k1, k2); RAISE EXCEPTION 'lock timeout' USING ERRCODE = '55P03'; END $$`,
+		} {
+			if _, err := conn.ExecContext(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held := func() (n int) {
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, c := range []struct {
+			key    Key
+			suffix string
+			tx     bool
+		}{{String("raced"), "", false}, {Pair(-1, -2), "_shared", true}} {
+			lock, leftover := lockStatements(c.key, c.suffix)
+			racing := strings.Replace(lock, "pg_advisory_lock", "pg_temp.granted_as_timeout_fired", 1)
+			var on execer = conn
+			if c.tx {
+				if on, err = conn.BeginTx(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := takeLock(ctx, conn, on, racing, leftover, c.key.params); !isLockNotAvailable(err) {
+				t.Errorf("%s: want the statement's error, got %v", c.key.args, err)
+			}
+			if n := held(); n != 0 {
+				t.Errorf("%s, in a transaction %v: %d advisory locks left", c.key.args, c.tx, n)
+			}
+		}
+	})
 }

@@ -20,17 +20,23 @@ function crc32KeyId(key) {
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 
-// [SQL argument list, parameters] for a string, a bigint/integer or [int, int]
+// The lock's row in pg_locks, in terms of the parameters of lockArgs.
+const BIGINT_ROW = 'objsubid = 1 AND classid = (($1::bigint >> 32) & 4294967295)::oid ' +
+  'AND objid = ($1::bigint & 4294967295)::oid';
+const PAIR_ROW = 'objsubid = 2 AND classid = $1::int::oid AND objid = $2::int::oid';
+
+// [SQL argument list, parameters, row in pg_locks] for a string, a
+// bigint/integer or [int, int]
 function lockArgs(key) {
-  if (typeof key === 'string') return ['$1::bigint', [keyId(key).toString()]];
+  if (typeof key === 'string') return ['$1::bigint', [keyId(key).toString()], BIGINT_ROW];
   if (typeof key === 'bigint' || Number.isSafeInteger(key)) {
     const id = BigInt(key);
     if (id < INT64_MIN || id > INT64_MAX) throw new RangeError('a bigint key must fit in 64 bits');
-    return ['$1::bigint', [id.toString()]];
+    return ['$1::bigint', [id.toString()], BIGINT_ROW];
   }
   if (Array.isArray(key) && key.length === 2 &&
       key.every((k) => Number.isInteger(k) && k >= -(2 ** 31) && k < 2 ** 31)) {
-    return ['$1::int, $2::int', key];
+    return ['$1::int, $2::int', key, PAIR_ROW];
   }
   throw new TypeError('a key is a string, an integer, or a pair of 32-bit integers');
 }
@@ -43,7 +49,7 @@ function lockArgs(key) {
  * back (it could only be rolled back) so that the lock can be released.
  */
 async function withLock(client, key, fn, { shared = false, wait = true, timeout = null } = {}) {
-  const [args, params] = lockArgs(key);
+  const [args, params, row] = lockArgs(key);
   const suffix = shared ? '_shared' : '';
   if (timeout !== null && !wait) throw new TypeError('timeout cannot be combined with wait: false');
   if (timeout !== null && !(Number.isInteger(timeout) && timeout >= 0)) {
@@ -53,11 +59,17 @@ async function withLock(client, key, fn, { shared = false, wait = true, timeout 
   if (!wait || timeout === 0) {
     const r = await client.query(`SELECT pg_try_advisory_lock${suffix}(${args}) AS ok`, params);
     acquired = r.rows[0].ok;
-  } else if (timeout === null) {
-    await client.query(`SELECT pg_advisory_lock${suffix}(${args})`, params);
-    acquired = true;
   } else {
-    acquired = await lockWithin(client, `SELECT pg_advisory_lock${suffix}(${args})`, params, timeout);
+    const lock = `SELECT pg_advisory_lock${suffix}(${args})`;
+    const leftover = `SELECT pg_advisory_unlock${suffix}(${args}) FROM pg_catalog.pg_locks ` +
+      `WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted ` +
+      `AND mode = '${shared ? 'ShareLock' : 'ExclusiveLock'}' AND ${row}`;
+    if (timeout === null) {
+      await takeLock(client, lock, leftover, params);
+      acquired = true;
+    } else {
+      acquired = await lockWithin(client, lock, leftover, params, timeout);
+    }
   }
   if (!acquired) return { acquired, result: undefined };
   try {
@@ -74,12 +86,27 @@ async function withLock(client, key, fn, { shared = false, wait = true, timeout 
   }
 }
 
+// Run the lock statement `sql`. An error can end its wait just as the lock is
+// granted (lock_timeout, statement_timeout, a cancel): the statement fails and
+// the session holds the lock all the same. No hold in this mode existed before
+// (it would have been granted at once), so a hold left then is that one:
+// `leftover` gives it back.
+async function takeLock(client, sql, leftover, params) {
+  try {
+    await client.query(sql, params);
+  } catch (e) {
+    // Fails too in an aborted transaction; the error to report is the first.
+    await client.query(leftover, params).catch(() => {});
+    throw e;
+  }
+}
+
 // Wait at most `ms` with lock_timeout, set for this one statement.
-async function lockWithin(client, sql, params, ms) {
+async function lockWithin(client, sql, leftover, params, ms) {
   const { rows } = await client.query("SELECT current_setting('lock_timeout') AS t");
   await client.query(`SET lock_timeout = ${Math.max(ms, 1)}`);
   try {
-    await client.query(sql, params);
+    await takeLock(client, sql, leftover, params);
     return true;
   } catch (e) {
     if (e.code === '55P03') return false; // lock_not_available

@@ -68,6 +68,41 @@ test('live server', async (t) => {
     await server.query("SELECT pglocks.unlock('broken')");
   });
 
+  await t.test('a grant that races with an error is given back', async () => {
+    // What the race with lock_timeout (or a cancel) leaves: the lock granted
+    // and the statement failed. Stand in for pg_advisory_lock with a function
+    // that does both.
+    await client.query(`CREATE FUNCTION pg_temp.granted_as_timeout_fired(k bigint) RETURNS void
+      LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock(k);
+      RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END $$`);
+    await client.query(`CREATE FUNCTION pg_temp.granted_as_timeout_fired_shared(k1 int, k2 int)
+      RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock_shared(k1, k2);
+      RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END $$`);
+    const racing = new Proxy(client, {
+      get: (target, name) => (name !== 'query' ? Reflect.get(target, name) : (sql, ...rest) =>
+        target.query(sql.replace(/pg_advisory_lock(_shared)?\(/, 'pg_temp.granted_as_timeout_fired$1('),
+          ...rest)),
+    });
+    const notices = [];
+    client.on('notice', (n) => notices.push(n.message));
+    let ran = false;
+    const r = await withLock(racing, 'raced', () => { ran = true; }, { timeout: 50 });
+    assert.deepStrictEqual([r.acquired, ran], [false, false]);
+    assert.strictEqual(await held(), 0);
+    const pair = await withLock(racing, [-1, -2], () => { ran = true; }, { shared: true, timeout: 50 });
+    assert.deepStrictEqual([pair.acquired, ran], [false, false]);
+    assert.strictEqual(await held(), 0);
+    // without a timeout of its own, the error comes through, the lock does not stay
+    await assert.rejects(withLock(racing, 'raced', () => { ran = true; }), { code: '55P03' });
+    assert.strictEqual(ran, false);
+    assert.strictEqual(await held(), 0);
+    // and when nothing raced, nothing is released and nothing is said
+    assert.strictEqual(await serverTry('busy'), true);
+    assert.strictEqual((await withLock(client, 'busy', () => {}, { timeout: 50 })).acquired, false);
+    assert.deepStrictEqual(notices, []);
+    await server.query("SELECT pglocks.unlock('busy')");
+  });
+
   await client.end();
   await server.end();
 });

@@ -6,10 +6,10 @@ taken with ``pg_advisory_lock`` and friends, so a key locked here is the same
 lock as ``pglocks.lock(key)`` in SQL. Spec: docs/key-hashing.md.
 """
 
+import contextlib
 import hashlib
 import itertools
 import zlib
-from contextlib import contextmanager
 
 __all__ = ["key_id", "crc32_key_id", "advisory_lock"]
 
@@ -32,8 +32,18 @@ def crc32_key_id(key: str) -> int:
     return crc - (1 << 32) if crc & 0x80000000 else crc
 
 
+# How to find a hold of the lock in pg_locks: a FROM item "k" holding the
+# key, the key's arguments to pg_advisory_unlock from "k", and the condition
+# on the pg_locks row "l".
+_BIGINT_HOLD = ("(SELECT %s::bigint AS a) AS k", "k.a", "l.objsubid = 1 AND l.classid = "
+                "((k.a >> 32) & 4294967295)::oid AND l.objid = (k.a & 4294967295)::oid")
+_PAIR_HOLD = ("(SELECT %s::int AS a, %s::int AS b) AS k", "k.a, k.b",
+              "l.objsubid = 2 AND l.classid = k.a::oid AND l.objid = k.b::oid")
+
+
 def _lock_args(lock_id):
-    """The advisory lock arguments for a str, an int or a pair of ints."""
+    """The advisory lock arguments for a str, an int or a pair of ints, and
+    how to find a hold of it (_BIGINT_HOLD or _PAIR_HOLD)."""
     if isinstance(lock_id, bool):
         raise ValueError("Cannot use a bool as a lock id")
     if isinstance(lock_id, (list, tuple)):
@@ -43,13 +53,13 @@ def _lock_args(lock_id):
             raise ValueError("Both members of a tuple/list lock ID must be integers")
         if not all(-(1 << 31) <= k < (1 << 31) for k in lock_id):
             raise ValueError("Both members of a tuple/list lock ID must fit in 32 bits")
-        return "%s, %s", (lock_id[0], lock_id[1])
+        return "%s, %s", (lock_id[0], lock_id[1]), _PAIR_HOLD
     if isinstance(lock_id, str):
-        return "%s", (key_id(lock_id),)
+        return "%s", (key_id(lock_id),), _BIGINT_HOLD
     if isinstance(lock_id, int):
         if not -(1 << 63) <= lock_id < (1 << 63):
             raise ValueError("An integer lock ID must fit in 64 bits")
-        return "%s", (lock_id,)
+        return "%s", (lock_id,), _BIGINT_HOLD
     raise ValueError("Cannot use %r as a lock id" % (lock_id,))
 
 
@@ -71,6 +81,27 @@ def _transaction_status(conn):
     return int(status) if status is not None else conn.get_transaction_status()
 
 
+def _take(conn, acquire, params, suffix, hold):
+    """Run the statement that waits for a session lock. An error can end the
+    wait just as the lock is granted (a cancel, statement_timeout): the
+    statement fails and the session holds the lock all the same. No hold in
+    this mode existed before (it would have been granted at once), so a hold
+    left then is that one: give it back, unless the failure left a transaction
+    aborted (then nothing can run before its owner rolls it back)."""
+    try:
+        return _execute(conn, acquire, params)
+    except Exception:
+        if _transaction_status(conn) == _IDLE:
+            key, args, row = hold
+            mode = "ShareLock" if suffix else "ExclusiveLock"
+            leftover = ("SELECT pg_advisory_unlock%s(%s) FROM %s, pg_catalog.pg_locks AS l "
+                        "WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() "
+                        "AND l.granted AND l.mode = '%s' AND %s") % (suffix, args, key, mode, row)
+            with contextlib.suppress(Exception):  # the error to report is the first one
+                _execute(conn, leftover, params)
+        raise
+
+
 def _execute(conn, sql, params=()):
     cursor = conn.cursor()
     try:
@@ -80,7 +111,7 @@ def _execute(conn, sql, params=()):
         cursor.close()
 
 
-@contextmanager
+@contextlib.contextmanager
 def advisory_lock(lock_id, shared=False, wait=True, using=None, xact=False):
     """Hold a PostgreSQL advisory lock for the body of a ``with`` block.
 
@@ -101,7 +132,7 @@ def advisory_lock(lock_id, shared=False, wait=True, using=None, xact=False):
     open one, or a connection that is not in autocommit mode), and nothing is
     released at the end of the block.
     """
-    placeholders, params = _lock_args(lock_id)
+    placeholders, params, hold = _lock_args(lock_id)
     conn = _driver_connection(using)
     suffix = "_shared" if shared else ""
     scope = "_xact" if xact else ""
@@ -112,7 +143,10 @@ def advisory_lock(lock_id, shared=False, wait=True, using=None, xact=False):
     if xact and conn.autocommit and _transaction_status(conn) != _INTRANS:
         raise ValueError("xact=True needs an open transaction: "
                          "a transaction lock would end with the statement that takes it")
-    row = _execute(conn, acquire, params)
+    if wait and not xact:
+        row = _take(conn, acquire, params, suffix, hold)
+    else:
+        row = _execute(conn, acquire, params)
     acquired = True if wait else bool(row[0])
     if xact or not acquired:
         yield acquired

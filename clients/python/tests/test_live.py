@@ -3,12 +3,39 @@ psycopg (3) connection, a psycopg2 connection, and Django. Connects with
 libpq's environment (PGHOST, PGPORT, PGUSER, ...)."""
 
 import os
+import re
 import unittest
 
 import psycopg
 import psycopg2
 
 from pglocks import advisory_lock, key_id
+
+
+class Racing:
+    """A connection whose pg_advisory_lock calls go to
+    pg_temp.granted_as_canceled (see test_a_grant_that_races...)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def cursor(self):
+        return RacingCursor(self._conn.cursor())
+
+
+class RacingCursor:
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def execute(self, sql, params=()):
+        sql = re.sub(r"pg_advisory_lock(_shared)?\(", r"pg_temp.granted_as_canceled\1(", sql)
+        return self._cursor.execute(sql, params)
 
 
 def server_connection():
@@ -104,6 +131,24 @@ class LiveTests:
                 raise KeyError("body")
         self.assertEqual(self.advisory_locks_held(), 0)
 
+    def test_a_grant_that_races_with_an_error_is_given_back(self):
+        # What a cancel or statement_timeout that fires just as the lock is
+        # granted leaves: the lock granted and the statement failed. Stand in
+        # for pg_advisory_lock with a function that does both.
+        cur = self.conn.cursor()
+        for suffix, params, args in (("", "k bigint", "k"), ("_shared", "k1 int, k2 int", "k1, k2")):
+            cur.execute(
+                "CREATE FUNCTION pg_temp.granted_as_canceled%s(%s) RETURNS void LANGUAGE plpgsql "
+                "AS $$ BEGIN PERFORM pg_advisory_lock%s(%s); RAISE EXCEPTION "
+                "'canceling statement due to statement timeout' USING ERRCODE = '57014'; END $$"
+                % (suffix, params, suffix, args))
+        cur.close()
+        for key, shared in (("raced", False), ((-1, -2), True)):
+            with self.assertRaises(self.canceled_error):
+                with advisory_lock(key, shared=shared, using=Racing(self.conn)):
+                    self.fail("the body ran without the lock")
+            self.assertEqual(self.advisory_locks_held(), 0, key)
+
     def test_xact(self):
         self.begin()
         with advisory_lock("xact", xact=True, using=self.conn) as acquired:
@@ -122,6 +167,7 @@ class LiveTests:
 
 class Psycopg3Test(LiveTests, unittest.TestCase):
     driver_error = psycopg.errors.DivisionByZero
+    canceled_error = psycopg.errors.QueryCanceled
 
     def connect(self):
         return psycopg.connect()
@@ -132,6 +178,7 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
 
 class Psycopg2Test(LiveTests, unittest.TestCase):
     driver_error = psycopg2.errors.DivisionByZero
+    canceled_error = psycopg2.errors.QueryCanceled
 
     def connect(self):
         return psycopg2.connect("")

@@ -26,10 +26,10 @@ module Pglocks
   # the block leaves the transaction aborted, it is rolled back (it could
   # only be rolled back) so that the lock can be released.
   def with_lock(conn, key, shared: false, wait: true)
-    args, params = lock_args(key)
+    args, params, row = lock_args(key)
     suffix = shared ? '_shared' : ''
     if wait
-      conn.exec_params("SELECT pg_advisory_lock#{suffix}(#{args})", params)
+      take(conn, suffix, args, params, row)
     else
       row = conn.exec_params("SELECT pg_try_advisory_lock#{suffix}(#{args}) AS ok", params)
       return false unless row[0]['ok'] == 't'
@@ -42,22 +42,51 @@ module Pglocks
     true
   end
 
+  # Runs the statement that waits for the lock. An error can end the wait
+  # just as the lock is granted (a cancel, statement_timeout): the statement
+  # fails and the session holds the lock all the same. No hold in this mode
+  # existed before (it would have been granted at once), so a hold left then
+  # is that one: give it back, unless the failure left a transaction aborted
+  # (then nothing can run before its owner rolls it back).
+  def take(conn, suffix, args, params, row)
+    conn.exec_params("SELECT pg_advisory_lock#{suffix}(#{args})", params)
+  rescue PG::Error => e
+    if conn.transaction_status == PG::PQTRANS_IDLE
+      mode = suffix.empty? ? 'ExclusiveLock' : 'ShareLock'
+      begin
+        conn.exec_params("SELECT pg_advisory_unlock#{suffix}(#{args}) FROM pg_catalog.pg_locks " \
+                         "WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted " \
+                         "AND mode = '#{mode}' AND #{row}", params)
+      rescue PG::Error
+        nil # the error to report is the first one
+      end
+    end
+    raise e
+  end
+
   def release(conn, sql, params)
     conn.exec('ROLLBACK') if conn.transaction_status == PG::PQTRANS_INERROR
     conn.exec_params(sql, params)
   end
 
+  # The lock's row in pg_locks, in terms of the parameters of lock_args.
+  BIGINT_ROW = 'objsubid = 1 AND classid = (($1::bigint >> 32) & 4294967295)::oid ' \
+               'AND objid = ($1::bigint & 4294967295)::oid'
+  PAIR_ROW = 'objsubid = 2 AND classid = $1::int::oid AND objid = $2::int::oid'
+  private_constant :BIGINT_ROW, :PAIR_ROW
+
+  # [SQL arguments, parameters, row in pg_locks] for a key
   def lock_args(key)
     case key
-    when String then ['$1::bigint', [key_id(key)]]
+    when String then ['$1::bigint', [key_id(key)], BIGINT_ROW]
     when Integer
       raise RangeError, 'an integer key must fit in 64 bits' unless key.bit_length < 64
-      ['$1::bigint', [key]]
+      ['$1::bigint', [key], BIGINT_ROW]
     when Array
       unless key.size == 2 && key.all? { |k| k.is_a?(Integer) && k.bit_length < 32 }
         raise ArgumentError, 'a pair key is two 32-bit integers'
       end
-      ['$1::int, $2::int', key]
+      ['$1::int, $2::int', key, PAIR_ROW]
     else raise ArgumentError, "cannot use #{key.inspect} as a lock key"
     end
   end
@@ -70,5 +99,5 @@ module Pglocks
 
     utf8.b
   end
-  private_class_method :release, :lock_args, :utf8
+  private_class_method :take, :release, :lock_args, :utf8
 end

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require 'delegate'
 require 'minitest/autorun'
 require 'pg'
 require_relative '../lib/pglocks'
@@ -65,6 +66,30 @@ class LiveTest < Minitest::Test
     end
     assert_raises(ArgumentError) { Pglocks.with_lock(@client, [1]) { nil } }
     assert_raises(RangeError) { Pglocks.with_lock(@client, 1 << 63) { nil } }
+  end
+
+  # What a cancel or statement_timeout that fires just as the lock is granted
+  # leaves: the lock granted and the statement failed. Stand in for
+  # pg_advisory_lock with a function that does both.
+  class Racing < SimpleDelegator
+    def exec_params(sql, *rest)
+      __getobj__.exec_params(sql.sub(/pg_advisory_lock(_shared)?\(/, 'pg_temp.granted_as_canceled\1('), *rest)
+    end
+  end
+
+  def test_a_grant_that_races_with_an_error_is_given_back
+    [['', 'k bigint', 'k'], ['_shared', 'k1 int, k2 int', 'k1, k2']].each do |suffix, params, args|
+      @client.exec("CREATE FUNCTION pg_temp.granted_as_canceled#{suffix}(#{params}) RETURNS void " \
+                   "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock#{suffix}(#{args}); " \
+                   "RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014'; END $$")
+    end
+    [['raced', false], [[-1, -2], true]].each do |key, shared|
+      assert_raises(PG::QueryCanceled) do
+        Pglocks.with_lock(Racing.new(@client), key, shared: shared) { flunk 'ran without the lock' }
+      end
+      held = @client.exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+      assert_equal '0', held[0]['count'], key.inspect
+    end
   end
 
   def test_released_when_the_block_raises_in_a_broken_transaction

@@ -39,7 +39,7 @@ public final class AdvisoryLock {
             throws Exception {
         String suffix = shared ? "_shared" : "";
         if (wait) {
-            query(conn, "SELECT pg_advisory_lock" + suffix + "(?) IS NULL", key);
+            take(conn, suffix, key);
         } else if (!query(conn, "SELECT pg_try_advisory_lock" + suffix + "(?)", key)) {
             return false;
         }
@@ -58,13 +58,41 @@ public final class AdvisoryLock {
         return true;
     }
 
-    // one boolean from a one-row query
+    /*
+     * Runs the statement that waits for the lock. An error can end the wait
+     * just as the lock is granted (a cancel, a query timeout,
+     * statement_timeout): the statement fails and the session holds the lock
+     * all the same. No hold in this mode existed before (it would have been
+     * granted at once), so a hold left then is that one: give it back, unless
+     * the failure left a transaction aborted (then nothing can run before its
+     * owner rolls it back).
+     */
+    private static void take(Connection conn, String suffix, long key) throws SQLException {
+        try {
+            query(conn, "SELECT pg_advisory_lock" + suffix + "(?) IS NULL", key);
+        } catch (SQLException e) {
+            String mode = suffix.isEmpty() ? "ExclusiveLock" : "ShareLock";
+            try {
+                if (conn.getAutoCommit()) {
+                    query(conn, "SELECT pg_advisory_unlock" + suffix + "(k.a) FROM (SELECT ?::bigint AS a) AS k, "
+                        + "pg_catalog.pg_locks AS l WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() "
+                        + "AND l.granted AND l.mode = '" + mode + "' AND l.objsubid = 1 "
+                        + "AND l.classid = ((k.a >> 32) & 4294967295)::oid AND l.objid = (k.a & 4294967295)::oid",
+                        key);
+                }
+            } catch (SQLException leftover) {
+                e.addSuppressed(leftover); // the error to report is the first one
+            }
+            throw e;
+        }
+    }
+
+    // one boolean from a query of at most one row (false for none)
     private static boolean query(Connection conn, String sql, long key) throws SQLException {
         try (PreparedStatement st = conn.prepareStatement(sql)) {
             st.setLong(1, key);
             try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
+                return rs.next() && rs.getBoolean(1);
             }
         }
     }

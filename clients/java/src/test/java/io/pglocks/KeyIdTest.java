@@ -5,6 +5,8 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -85,6 +87,51 @@ public class KeyIdTest {
             assertFalse("client got the server's lock",
                 AdvisoryLock.withLock(client, "orders:42", false, false, () -> { throw new AssertionError("ran"); }));
             server.execute("SELECT pglocks.unlock('orders:42')");
+        }
+    }
+
+    // A connection whose pg_advisory_lock calls go to pg_temp.granted_as_canceled.
+    private static Connection racing(Connection conn) {
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                if (method.getName().equals("prepareStatement") && args.length == 1) {
+                    args[0] = ((String) args[0]).replaceFirst(
+                        "pg_advisory_lock(_shared)?\\(", "pg_temp.granted_as_canceled$1(");
+                }
+                try {
+                    return method.invoke(conn, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            });
+    }
+
+    // What a cancel or statement_timeout that fires just as the lock is
+    // granted leaves: the lock granted and the statement failed. Stand in for
+    // pg_advisory_lock with a function that does both.
+    @Test
+    public void aGrantThatRacesWithAnErrorIsGivenBack() throws Exception {
+        try (Connection client = connect(); Statement st = client.createStatement()) {
+            for (String suffix : new String[] {"", "_shared"}) {
+                st.execute("CREATE FUNCTION pg_temp.granted_as_canceled" + suffix + "(k bigint) RETURNS void "
+                    + "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_lock" + suffix + "(k); RAISE EXCEPTION "
+                    + "'canceling statement due to statement timeout' USING ERRCODE = '57014'; END $$");
+            }
+            for (boolean shared : new boolean[] {false, true}) {
+                try {
+                    AdvisoryLock.withLock(racing(client), "raced", shared, true, () -> {
+                        throw new AssertionError("ran without the lock");
+                    });
+                    throw new AssertionError("the error was lost");
+                } catch (SQLException e) {
+                    assertEquals("57014", e.getSQLState());
+                }
+                try (ResultSet rs = st.executeQuery(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")) {
+                    rs.next();
+                    assertEquals("locks left, shared " + shared, 0, rs.getInt(1));
+                }
+            }
         }
     }
 

@@ -31,8 +31,8 @@ module Pglocks
     if wait
       take(conn, suffix, args, params, row)
     else
-      row = conn.exec_params("SELECT pg_try_advisory_lock#{suffix}(#{args}) AS ok", params)
-      return false unless row[0]['ok'] == 't'
+      tried = conn.exec_params("SELECT pg_try_advisory_lock#{suffix}(#{args}) AS ok", params)
+      return false unless tried[0]['ok'] == 't'
     end
     begin
       yield

@@ -294,9 +294,16 @@ plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 												  ALLOCSET_SMALL_SIZES);
 
 		plan = build_plan(key, func, cxt);
-		/* In use by an outer call, or pg_proc changed while checking: this call only. */
+		/*
+		 * In use by an outer call, or pg_proc changed while checking: this
+		 * call only, freed when it ends (a recursive body would otherwise
+		 * pile up one plan per level until the statement ends).
+		 */
 		if (cached != NULL || plan_cache_epoch() != epoch)
+		{
+			plan->retired = true;
 			return plan;
+		}
 		cache_plan(key, plan);
 	}
 

@@ -22,7 +22,7 @@ struct BodyPlan {
 	MemoryContext cxt;	/* holds this plan and everything the body caches in flinfo */
 	Oid			fn;
 	int			in_use;		/* bodies running through it right now */
-	bool		retired;	/* dropped from the cache while in use: free when done */
+	bool		retired;	/* not (or no longer) in the cache: free when done */
 	bool		strict;
 	int			nliterals;
 	LiteralInput *literals;

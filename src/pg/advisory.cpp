@@ -1,11 +1,10 @@
 #include "pg/advisory.hpp"
 
 extern "C" {
-#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
-#include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "pg/compat.h"
 }
@@ -46,7 +45,7 @@ wait_for(const AdvisoryLock &lock, Scope scope)
 	{
 		/* Records a grant that raced with the error, as abort would. */
 		LockErrorCleanup();
-		release_if_held(lock);
+		release_if_held(lock, Scope::Session);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -54,39 +53,34 @@ wait_for(const AdvisoryLock &lock, Scope scope)
 
 /*
  * Wait at most `millis` for a lock that was busy a moment ago. The wait is
- * PostgreSQL's own: a place in the lock queue, under the deadlock detector.
- * lock_timeout, set for this one acquire, ends it with an error that an
- * internal subtransaction turns into `false`, as a PL/pgSQL EXCEPTION block
- * would, so the caller's transaction goes on unharmed.
+ * PostgreSQL's own: a place in the lock queue, under the deadlock detector,
+ * ended by lock_timeout, set for this one acquire.
+ *
+ * The lock timeout's error is turned into `false` without a subtransaction,
+ * which a PARALLEL RESTRICTED function may not start (it runs in the leader
+ * of a parallel query, in parallel mode). That is safe for this one error
+ * only: ProcessInterrupts raises it from the wait loop after LockErrorCleanup
+ * has taken us off the wait queue, and at that point nothing else (LWLock,
+ * buffer, memory beyond the error's own) is held. Every other error
+ * propagates. A lock granted just as the timeout fired is given back.
  */
 bool
 wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool acquired = false;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
+	int			nest_level = NewGUCNestLevel();
+	char		value[32];
+	volatile bool timed_out = false;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-
+	snprintf(value, sizeof(value), "%d", millis);
+	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	PG_TRY();
 	{
-		char		value[32];
-		int			nest_level = NewGUCNestLevel();
-
-		snprintf(value, sizeof(value), "%d", millis);
-		(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
 		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
-
 		/* A timeout that fired just as the lock was granted is still pending. */
 		CHECK_FOR_INTERRUPTS();
-
-		AtEOXact_GUC(true, nest_level);
-		ReleaseCurrentSubTransaction(); /* a transaction lock moves to `owner` */
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		acquired = true;
 	}
 	PG_CATCH();
 	{
@@ -94,27 +88,31 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 
 		MemoryContextSwitchTo(cxt);
 		error = CopyErrorData();
-		FlushErrorState();
-
-		/* Also releases a transaction lock granted as the wait ended. */
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		/* Records a grant that raced with the error, as abort would. */
+		LockErrorCleanup();
 
 		/*
-		 * A session lock survives the rollback. It was not held before (the
-		 * first try failed), so whatever hold exists now is this call's.
+		 * The first try failed, so no hold existed: whatever is held now is
+		 * this call's, and must not outlive a call that returns false or
+		 * fails (a session lock would even outlive the transaction).
 		 */
-		if (scope == Scope::Session)
-			release_if_held(lock);
+		release_if_held(lock, scope);
 
-		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(error);
+		/*
+		 * Ours only once our time is up: a parallel worker's lock timeout,
+		 * re-thrown in the leader while it waits here, is not.
+		 */
+		timed_out = error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+			GetCurrentTimestamp() >= deadline;
 		FreeErrorData(error);
+		if (!timed_out)
+			PG_RE_THROW();
+		FlushErrorState();
 	}
 	PG_END_TRY();
 
-	return acquired;
+	AtEOXact_GUC(true, nest_level);
+	return !timed_out;
 }
 
 } // namespace
@@ -140,7 +138,7 @@ acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
 			wait_for(lock, scope);
 			return true;
 		case core::WaitPolicy::Kind::Millis:
-			/* A free lock costs one try, not a subtransaction. */
+			/* A free lock costs one try, not a GUC nest level. */
 			return try_now(lock, scope) || wait_within(lock, scope, policy.millis);
 	}
 	pg_unreachable();
@@ -153,10 +151,10 @@ release(const AdvisoryLock &lock)
 }
 
 void
-release_if_held(const AdvisoryLock &lock)
+release_if_held(const AdvisoryLock &lock, Scope scope)
 {
 	if (pglocks_lock_held(&lock.tag, lock.mode))
-		LockRelease(&lock.tag, lock.mode, true);
+		LockRelease(&lock.tag, lock.mode, scope == Scope::Session);
 }
 
 bool

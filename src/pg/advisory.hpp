@@ -32,8 +32,8 @@ bool acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy);
 /* Release one session-level hold; false, with PostgreSQL's warning, if none. */
 bool release(const AdvisoryLock &lock);
 
-/* Release one session-level hold unless it is already gone. */
-void release_if_held(const AdvisoryLock &lock);
+/* Release one hold in `scope` unless the lock is no longer held. */
+void release_if_held(const AdvisoryLock &lock, Scope scope);
 
 bool is_held(const AdvisoryLock &lock);
 

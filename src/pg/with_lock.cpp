@@ -22,7 +22,7 @@ run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
 	PG_FINALLY();
 	{
 		/* Unless the body released it itself (pg_advisory_unlock_all()...). */
-		release_if_held(lock);
+		release_if_held(lock, Scope::Session);
 	}
 	PG_END_TRY();
 	return true;

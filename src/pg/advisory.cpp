@@ -20,24 +20,37 @@ try_now(const AdvisoryLock &lock, Scope scope)
 }
 
 /*
- * Wait as long as it takes: one trip through the lock manager, as for
- * pg_advisory_lock. An error (cancel, statement_timeout, lock_timeout,
- * deadlock) can end the wait just as the lock is granted; a transaction lock
- * goes with the transaction, but a session lock would outlive the error, so
- * give it back.
+ * Wait in PostgreSQL's lock queue, under the deadlock detector: one trip
+ * through the lock manager, as for pg_advisory_lock. An error (cancel,
+ * statement_timeout, lock_timeout, deadlock) can end the wait just as the
+ * lock is granted, and the hold this call added would then outlive the
+ * error if it is a session one: give it back. (A transaction lock goes with
+ * the transaction, so a plain wait for one needs no catch.)
+ *
+ * With a deadline (lock_timeout set to it by the caller), the lock timeout
+ * becomes `false`, leaving no hold in either scope, without a subtransaction, which a PARALLEL RESTRICTED
+ * function may not start (it runs in the leader of a parallel query, in
+ * parallel mode). That is safe for this one error only: ProcessInterrupts
+ * raises it from the wait loop after LockErrorCleanup has taken us off the
+ * wait queue, and nothing else (LWLock, buffer, memory beyond the error's
+ * own) is held then. It is ours only once our time is up: a parallel
+ * worker's lock timeout, re-thrown in the leader while it waits, is not.
  */
-void
-wait_for(const AdvisoryLock &lock, Scope scope)
+bool
+wait_in_queue(const AdvisoryLock &lock, Scope scope, TimestampTz deadline = DT_NOEND)
 {
-	if (scope == Scope::Transaction)
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool timed_out = false;
+
+	if (scope == Scope::Transaction && deadline == DT_NOEND)
 	{
 		(void) LockAcquire(&lock.tag, lock.mode, false, false);
-		return;
+		return true;
 	}
 
 	PG_TRY();
 	{
-		(void) LockAcquire(&lock.tag, lock.mode, true, false);
+		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
 		/* An interrupt that arrived as the lock was granted is still pending. */
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -45,74 +58,42 @@ wait_for(const AdvisoryLock &lock, Scope scope)
 	{
 		/* Records a grant that raced with the error, as abort would. */
 		LockErrorCleanup();
-		release_if_held(lock, Scope::Session);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-}
-
-/*
- * Wait at most `millis` for a lock that was busy a moment ago. The wait is
- * PostgreSQL's own: a place in the lock queue, under the deadlock detector,
- * ended by lock_timeout, set for this one acquire.
- *
- * The lock timeout's error is turned into `false` without a subtransaction,
- * which a PARALLEL RESTRICTED function may not start (it runs in the leader
- * of a parallel query, in parallel mode). That is safe for this one error
- * only: ProcessInterrupts raises it from the wait loop after LockErrorCleanup
- * has taken us off the wait queue, and at that point nothing else (LWLock,
- * buffer, memory beyond the error's own) is held. Every other error
- * propagates. A lock granted just as the timeout fired is given back.
- */
-bool
-wait_within(const AdvisoryLock &lock, Scope scope, int millis)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
-	int			nest_level = NewGUCNestLevel();
-	char		value[32];
-	volatile bool timed_out = false;
-
-	snprintf(value, sizeof(value), "%d", millis);
-	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	PG_TRY();
-	{
-		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
-		/* A timeout that fired just as the lock was granted is still pending. */
-		CHECK_FOR_INTERRUPTS();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *error;
-
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		/* Records a grant that raced with the error, as abort would. */
-		LockErrorCleanup();
-
-		/*
-		 * The first try failed, so no hold existed: whatever is held now is
-		 * this call's, and must not outlive a call that returns false or
-		 * fails (a session lock would even outlive the transaction).
-		 */
 		release_if_held(lock, scope);
 
-		/*
-		 * Ours only once our time is up: a parallel worker's lock timeout,
-		 * re-thrown in the leader while it waits here, is not.
-		 */
-		timed_out = error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-			GetCurrentTimestamp() >= deadline;
-		FreeErrorData(error);
+		if (deadline != DT_NOEND)
+		{
+			ErrorData  *error;
+
+			MemoryContextSwitchTo(cxt);
+			error = CopyErrorData();
+			timed_out = error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+				GetCurrentTimestamp() >= deadline;
+			FreeErrorData(error);
+		}
 		if (!timed_out)
 			PG_RE_THROW();
 		FlushErrorState();
 	}
 	PG_END_TRY();
-
-	AtEOXact_GUC(true, nest_level);
 	return !timed_out;
+}
+
+/* Wait at most `millis` for a lock that was busy a moment ago. */
+bool
+wait_within(const AdvisoryLock &lock, Scope scope, int millis)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
+	int			nest_level = NewGUCNestLevel();
+	char		value[32];
+	bool		acquired;
+
+	snprintf(value, sizeof(value), "%d", millis);
+	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	acquired = wait_in_queue(lock, scope, deadline);
+	/* On an error, abort pops the nest level, as for fmgr_security_definer. */
+	AtEOXact_GUC(true, nest_level);
+	return acquired;
 }
 
 } // namespace
@@ -135,8 +116,7 @@ acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
 		case core::WaitPolicy::Kind::Try:
 			return try_now(lock, scope);
 		case core::WaitPolicy::Kind::Forever:
-			wait_for(lock, scope);
-			return true;
+			return wait_in_queue(lock, scope);
 		case core::WaitPolicy::Kind::Millis:
 			/* A free lock costs one try, not a GUC nest level. */
 			return try_now(lock, scope) || wait_within(lock, scope, policy.millis);

@@ -7,16 +7,24 @@ OBJS = \
 	src/pg/advisory.o \
 	src/pg/args.o \
 	src/pg/body.o \
+	src/pg/body_args.o \
 	src/pg/core_call.o \
 	src/pg/plan_cache.o \
 	src/pg/with_lock.o \
 	src/sql_api.o
 
-DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
 
-# sql/ holds the install scripts and the pg_regress inputs; specs/ the
-# isolation specs; expected/ the output of both.
-REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
+# sql/pglocks.sql is the install script of the current version, written out
+# as pglocks--$(EXTVERSION).sql; the oldest release's script and the upgrade
+# scripts are installed as they are (CREATE EXTENSION ... VERSION of any
+# other release runs them in turn).
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+
+# sql/ also holds the pg_regress inputs; specs/ the isolation specs;
+# expected/ the output of both.
+REGRESS = $(filter-out $(EXTENSION) $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=$(EXTENSION)
@@ -42,9 +50,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# Release artefacts, in dist/.
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+$(DATA_built): sql/$(EXTENSION).sql $(EXTENSION).control
+	cp $< $@
 
+# Release artefacts, in dist/.
 # make dist: the PGXN archive, from the committed tree (.gitattributes
 # keeps git's own files out)
 .PHONY: dist deb

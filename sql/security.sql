@@ -79,9 +79,41 @@ SELECT key, key1, key2, mode, granted, pid = pg_backend_pid() AS mine, blocked_b
 FROM pglocks.locks ORDER BY key, key1;
 SELECT count(*) AS orphans FROM pglocks.orphaned_locks('0');
 SELECT pglocks.unlock('k');
+
+-- What does not hold (SECURITY.md, "Who should install it"): the database
+-- owner owns the schema it installed into, so it can add an overload that
+-- captures a call any other role makes, a superuser's included (an untyped
+-- literal prefers text to regprocedure).
+CREATE FUNCTION pglocks.with_lock(text, boolean, boolean, text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'captured a call; superuser: %', current_setting('is_superuser');
+    RETURN false;
+END $$;
+RESET SESSION AUTHORIZATION;
+SELECT pglocks.with_lock('k', false, true, 'body()');
+SET SESSION AUTHORIZATION regress_pglocks_dbowner;
+DROP FUNCTION pglocks.with_lock(text, boolean, boolean, text);
 DROP FUNCTION body();
 DROP EXTENSION pglocks;
 RESET SESSION AUTHORIZATION;
+
+-- What holds: installed by a superuser, the schema is the superuser's, and
+-- the database owner can neither add to it nor drop it or the extension.
+DROP SCHEMA pglocks;
+CREATE EXTENSION pglocks;
+SELECT r.rolsuper AS schema_owner_is_superuser
+FROM pg_namespace AS n JOIN pg_roles AS r ON r.oid = n.nspowner WHERE n.nspname = 'pglocks';
+SET SESSION AUTHORIZATION regress_pglocks_dbowner;
+CREATE FUNCTION pglocks.with_lock(text, boolean, boolean, text) RETURNS boolean
+LANGUAGE sql AS 'SELECT false';
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA pglocks CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+DROP EXTENSION pglocks;
+\echo :LAST_ERROR_SQLSTATE
+RESET SESSION AUTHORIZATION;
+DROP EXTENSION pglocks;
 
 \c contrib_regression
 DROP DATABASE regress_pglocks_security;

@@ -38,12 +38,14 @@ SELECT pglocks.with_lock('k', 'note_k()');
 SELECT pglocks.with_lock('order:42', false, true, 'note(text)', 'shipping ' || 42);
 SELECT n, note FROM body_log ORDER BY n;
 
--- arguments: unknown literals take their parameter's type; other types must match
+-- arguments: unknown literals take their parameter's type; other types convert
+-- by an implicit cast, as in a direct call (int to bigint), or not at all
 CREATE FUNCTION add_note(a int, b bigint, c numeric, d text) RETURNS void
 LANGUAGE sql AS $$ INSERT INTO body_log (note) VALUES (concat_ws(' ', a, b, c, d)) $$;
 SELECT pglocks.with_lock('k', false, true, 'add_note(int,bigint,numeric,text)', 1, 2::bigint, 3.5, 'four');
 SELECT pglocks.with_lock('k', false, true, 'add_note(int,bigint,numeric,text)', '1', '2', '3.5', 'four');
 SELECT pglocks.with_lock('k', false, true, 'add_note(int,bigint,numeric,text)', 1, 2, 3.5, 'four');
+SELECT pglocks.with_lock('k', false, true, 'add_note(int,bigint,numeric,text)', 1::bigint, 2, 3.5, 'four');
 \echo :LAST_ERROR_SQLSTATE
 SELECT pglocks.with_lock('k', false, true, 'add_note(int,bigint,numeric,text)', 'one', '2', '3', '4');
 \echo :LAST_ERROR_SQLSTATE
@@ -99,6 +101,25 @@ RESET statement_timeout;
 -- a body that releases the lock itself: no warning, no failure
 SELECT pglocks.with_lock('k', false, true, 'pg_advisory_unlock_all()');
 SELECT pglocks.with_lock(9::bigint, false, true, 'pg_advisory_unlock(bigint)', 9::bigint);
+:held;
+-- ... also when the session holds the same lock in transaction scope, which
+-- with_lock then leaves alone
+CREATE FUNCTION body_unlock() RETURNS void LANGUAGE sql AS 'SELECT pg_advisory_unlock(1)';
+BEGIN;
+SELECT pg_advisory_xact_lock(1);
+SELECT pglocks.with_lock(1, 'body_unlock()');
+:held;
+COMMIT;
+-- ... and when it held a session hold of its own before: the body's unlock
+-- releases one of the two holds, with_lock the other
+SELECT pglocks.lock(1);
+SELECT pglocks.with_lock(1, 'body_unlock()');
+:held;
+-- a transaction hold taken by the body stays until the transaction ends
+BEGIN;
+SELECT pglocks.with_lock(1, false, true, 'pglocks.xact_lock(bigint,boolean,boolean,interval)', 1::bigint, false, true, NULL::interval);
+:held;
+COMMIT;
 :held;
 
 -- a lock the session already held stays held (holds nest)

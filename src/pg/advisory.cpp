@@ -1,9 +1,13 @@
 #include "pg/advisory.hpp"
 
 extern "C" {
+#include "access/parallel.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
+#include "utils/resowner.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "pg/compat.h"
@@ -20,37 +24,46 @@ try_now(const AdvisoryLock &lock, Scope scope)
 }
 
 /*
+ * How many session holds this backend has on the lock. LockHeldByMe()
+ * cannot tell a session hold from a transaction one, so this reads the
+ * backend's own entry for the lock, which it finds by adding a hold that
+ * is given back at once (both stay in backend-local memory: the lock is
+ * held already).
+ */
+int64
+session_holds(const AdvisoryLock &lock)
+{
+	LOCALLOCK  *local;
+	int64		holds = 0;
+
+	if (!pglocks_lock_held(&lock.tag, lock.mode))
+		return 0;
+	(void) pglocks_lock_acquire_local(&lock.tag, lock.mode, &local);
+	for (int i = 0; i < local->numLockOwners; i++)
+		if (local->lockOwners[i].owner == NULL)
+			holds += local->lockOwners[i].nLocks;
+	LockRelease(&lock.tag, lock.mode, true);
+	return holds - 1;
+}
+
+/*
  * Wait in PostgreSQL's lock queue, under the deadlock detector: one trip
  * through the lock manager, as for pg_advisory_lock. An error (cancel,
  * statement_timeout, lock_timeout, deadlock) can end the wait just as the
- * lock is granted, and the hold this call added would then outlive the
- * error if it is a session one: give it back. (A transaction lock goes with
- * the transaction, so a plain wait for one needs no catch.)
- *
- * With a deadline (lock_timeout set to it by the caller), the lock timeout
- * becomes `false`, leaving no hold in either scope, without a subtransaction, which a PARALLEL RESTRICTED
- * function may not start (it runs in the leader of a parallel query, in
- * parallel mode). That is safe for this one error only: ProcessInterrupts
- * raises it from the wait loop after LockErrorCleanup has taken us off the
- * wait queue, and nothing else (LWLock, buffer, memory beyond the error's
- * own) is held then. It is ours only once our time is up: a parallel
- * worker's lock timeout, re-thrown in the leader while it waits, is not.
+ * lock is granted; a session hold would then outlive the error, so give it
+ * back. (A transaction hold goes with the transaction.)
  */
 bool
-wait_in_queue(const AdvisoryLock &lock, Scope scope, TimestampTz deadline = DT_NOEND)
+wait_in_queue(const AdvisoryLock &lock, Scope scope)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool timed_out = false;
-
-	if (scope == Scope::Transaction && deadline == DT_NOEND)
+	if (scope == Scope::Transaction)
 	{
 		(void) LockAcquire(&lock.tag, lock.mode, false, false);
 		return true;
 	}
-
 	PG_TRY();
 	{
-		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
+		(void) LockAcquire(&lock.tag, lock.mode, true, false);
 		/* An interrupt that arrived as the lock was granted is still pending. */
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -58,41 +71,87 @@ wait_in_queue(const AdvisoryLock &lock, Scope scope, TimestampTz deadline = DT_N
 	{
 		/* Records a grant that raced with the error, as abort would. */
 		LockErrorCleanup();
-		release_if_held(lock, scope);
-
-		if (deadline != DT_NOEND)
-		{
-			ErrorData  *error;
-
-			MemoryContextSwitchTo(cxt);
-			error = CopyErrorData();
-			timed_out = error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-				GetCurrentTimestamp() >= deadline;
-			FreeErrorData(error);
-		}
-		if (!timed_out)
-			PG_RE_THROW();
-		FlushErrorState();
+		release_session_hold(lock);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	return !timed_out;
+	return true;
 }
 
-/* Wait at most `millis` for a lock that was busy a moment ago. */
+/*
+ * Was `error` our own lock timeout? Then nothing else is lost with it,
+ * unless statement_timeout ran out too: ProcessInterrupts() reports one of
+ * the two and forgets the other, so the statement must still fail, as it
+ * would for pg_advisory_lock under lock_timeout. A cancel that arrives in the
+ * same instant as the lock timeout cannot be told apart from it, by
+ * PostgreSQL either (README, "How a timeout works").
+ */
+bool
+is_our_timeout(const ErrorData *error, TimestampTz deadline, bool statement_timeout_armed)
+{
+	return error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+		   GetCurrentTimestamp() >= deadline &&
+		   !(statement_timeout_armed && !get_timeout_active(STATEMENT_TIMEOUT));
+}
+
+/*
+ * Wait at most `millis` for a lock that was busy a moment ago, with
+ * lock_timeout set to it, in an internal subtransaction: the lock timeout
+ * is an ERROR, and only rolling back a subtransaction recovers from one
+ * safely (as a PL/pgSQL EXCEPTION block does). That also gives back a
+ * transaction hold granted as the timeout fired; a session one is given
+ * back here.
+ */
 bool
 wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
-	int			nest_level = NewGUCNestLevel();
+	bool		statement_timeout_armed = get_timeout_active(STATEMENT_TIMEOUT);
+	volatile bool acquired = true;
 	char		value[32];
-	bool		acquired;
 
 	snprintf(value, sizeof(value), "%d", millis);
-	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	acquired = wait_in_queue(lock, scope, deadline);
-	/* On an error, abort pops the nest level, as for fmgr_security_definer. */
-	AtEOXact_GUC(true, nest_level);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		/* Saved in the subtransaction's GUC nest level: restored at its end. */
+		(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
+		CHECK_FOR_INTERRUPTS();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		/*
+		 * ProcessInterrupts() clears InterruptPending before it raises a
+		 * timeout; whatever else was pending with it (a parallel worker's
+		 * message, a barrier, ...) must still be seen.
+		 */
+		InterruptPending = true;
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (scope == Scope::Session)
+			release_session_hold(lock);
+		if (!is_our_timeout(error, deadline, statement_timeout_armed))
+			ReThrowError(error);
+		FreeErrorData(error);
+		acquired = false;
+	}
+	PG_END_TRY();
+	if (!acquired)
+		CHECK_FOR_INTERRUPTS();
 	return acquired;
 }
 
@@ -118,7 +177,13 @@ acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy)
 		case core::WaitPolicy::Kind::Forever:
 			return wait_in_queue(lock, scope);
 		case core::WaitPolicy::Kind::Millis:
-			/* A free lock costs one try, not a GUC nest level. */
+			/* Refused whether or not the lock is free: no surprise later. */
+			if (IsInParallelMode())
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+						 errmsg("cannot wait for an advisory lock with a timeout during a parallel operation"),
+						 errhint("Mark the function that calls it PARALLEL UNSAFE, or wait without a timeout.")));
+			/* A free lock costs one try, not a subtransaction. */
 			return try_now(lock, scope) || wait_within(lock, scope, policy.millis);
 	}
 	pg_unreachable();
@@ -131,10 +196,10 @@ release(const AdvisoryLock &lock)
 }
 
 void
-release_if_held(const AdvisoryLock &lock, Scope scope)
+release_session_hold(const AdvisoryLock &lock)
 {
-	if (pglocks_lock_held(&lock.tag, lock.mode))
-		LockRelease(&lock.tag, lock.mode, scope == Scope::Session);
+	if (session_holds(lock) > 0)
+		LockRelease(&lock.tag, lock.mode, true);
 }
 
 bool

@@ -16,7 +16,7 @@ namespace pglocks::pg {
 
 enum class Scope {
 	Session,	 /* held until unlocked or the session ends */
-	Transaction, /* held until the transaction (or subtransaction) ends */
+	Transaction, /* held by CurrentResourceOwner: until the (sub)transaction ends */
 };
 
 struct AdvisoryLock {
@@ -26,14 +26,17 @@ struct AdvisoryLock {
 
 AdvisoryLock advisory_lock(core::LockKey key, bool shared);
 
-/* true once held; false if the lock was busy (Try) or the time ran out */
+/*
+ * true once held; false, holding nothing more, if the lock was busy (Try) or
+ * the time ran out (Millis: not in parallel mode, where it is an ERROR).
+ */
 bool acquire(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy);
 
 /* Release one session-level hold; false, with PostgreSQL's warning, if none. */
 bool release(const AdvisoryLock &lock);
 
-/* Release one hold in `scope` unless the lock is no longer held. */
-void release_if_held(const AdvisoryLock &lock, Scope scope);
+/* Release one session hold, if there is one; never a transaction hold, never a warning. */
+void release_session_hold(const AdvisoryLock &lock);
 
 bool is_held(const AdvisoryLock &lock);
 

@@ -8,8 +8,7 @@ extern "C" {
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "parser/parse_coerce.h"
+#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -104,160 +103,41 @@ check_kind(Form_pg_proc proc, Oid fn, const char *func)
 				 errhint("Pass a function that returns an SQL type or void.")));
 }
 
-void
-report_arg_count(Form_pg_proc proc, Oid fn, int nargs, const char *func, bool at_least)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_FUNCTION),
-			 at_least ?
-			 errmsg_plural("function %s takes at least %d argument",
-						   "function %s takes at least %d arguments",
-						   proc->pronargs, format_procedure(fn), proc->pronargs) :
-			 errmsg_plural("function %s takes %d argument",
-						   "function %s takes %d arguments",
-						   proc->pronargs, format_procedure(fn), proc->pronargs),
-			 errdetail_plural("%s passed %d argument after fn.",
-							  "%s passed %d arguments after fn.",
-							  nargs, func, nargs),
-			 errhint("Pass each of the function's arguments after fn; parameter defaults are not filled in.")));
-}
-
-/*
- * Check the arguments against the parameters. Fills `types` with the type of
- * each argument as the body sees it (as in a FuncExpr: the declared type, or
- * the actual one for polymorphic and "any" parameters; an unknown literal
- * takes its parameter's type) and returns the result type.
- */
-Oid
-check_args(Form_pg_proc proc, Oid fn, const Oid *given, int nargs, const char *func, Oid *types)
-{
-	bool		any_variadic = proc->provariadic == ANYOID;
-	int			fixed = any_variadic ? proc->pronargs - 1 : proc->pronargs;
-	Oid			declared[FUNC_MAX_ARGS];
-	bool		polymorphic = IsPolymorphicType(proc->prorettype);
-	Oid			rettype = proc->prorettype;
-
-	if (any_variadic ? nargs < proc->pronargs : nargs != proc->pronargs)
-		report_arg_count(proc, fn, nargs, func, any_variadic);
-
-	memcpy(declared, proc->proargtypes.values, fixed * sizeof(Oid));
-	for (int i = 0; i < fixed; i++)
-	{
-		if (declared[i] == INTERNALOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s takes an argument of type internal and cannot be called from SQL",
-							format_procedure(fn))));
-		if (IsPolymorphicType(declared[i]))
-			polymorphic = true;
-		else if (given[i] != UNKNOWNOID && declared[i] != ANYOID &&
-				 !IsBinaryCoercible(given[i], declared[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("argument %d for %s has type %s, but the function expects %s",
-							i + 1, format_procedure(fn), format_type_be(given[i]),
-							format_type_be(declared[i])),
-					 errhint("Cast the argument to %s.", format_type_be(declared[i]))));
-	}
-	if (polymorphic)
-	{
-		if (!check_generic_type_consistency(given, declared, fixed))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the arguments passed to %s do not fit the polymorphic parameters of %s",
-							func, format_procedure(fn)),
-					 errhint("Cast the arguments so that they resolve to one type.")));
-		/* Also gives unknown literals of polymorphic parameters their type. */
-		rettype = enforce_generic_type_consistency(given, declared, fixed, rettype, false);
-	}
-
-	for (int i = 0; i < nargs; i++)
-	{
-		if (i >= fixed)
-			types[i] = given[i];
-		else if (given[i] == UNKNOWNOID)
-			types[i] = declared[i] == ANYOID ? UNKNOWNOID : declared[i];
-		else if (declared[i] == ANYOID || IsPolymorphicType(declared[i]))
-			types[i] = given[i];
-		else
-			types[i] = declared[i];
-	}
-	return rettype;
-}
-
-/*
- * The call as an expression, for bodies that ask fmgr about their arguments
- * (polymorphic and "any" parameters). PARAM_EXEC, not Const: the values
- * change from call to call at one call site.
- */
-Node *
-call_expr(Oid fn, Oid rettype, const Oid *types, int nargs, bool funcvariadic)
-{
-	List	   *args = NIL;
-	FuncExpr   *expr;
-
-	for (int i = 0; i < nargs; i++)
-	{
-		Param	   *param = makeNode(Param);
-
-		param->paramkind = PARAM_EXEC;
-		param->paramid = i;
-		param->paramtype = types[i];
-		param->paramtypmod = -1;
-		param->paramcollid = InvalidOid;
-		param->location = -1;
-		args = lappend(args, param);
-	}
-	expr = makeFuncExpr(fn, rettype, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	expr->funcvariadic = funcvariadic;
-	return (Node *) expr;
-}
-
 /* Check the body against key; every failure is an ERROR raised here. */
 BodyPlan *
 build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 {
 	Oid			fn = key.fn;
-	int			nargs = key.nargs;
-	Oid			types[FUNC_MAX_ARGS];
 	HeapTuple	tuple;
 	Form_pg_proc proc;
-	Oid			rettype;
-	bool		funcvariadic;
+	FuncExpr   *call;
 	BodyPlan   *plan;
 	MemoryContext old;
+	ListCell   *lc;
+	int			i = 0;
 
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (!HeapTupleIsValid(tuple))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("function with OID %u does not exist", fn),
-				 errhint("Pass an existing function, for example 'my_function()'.")));
+				 errhint("Pass an existing function's signature in quotes, for example 'my_function()'; "
+						 "an unquoted call such as my_function() passes its result instead.")));
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
 	check_kind(proc, fn, func);
-	rettype = check_args(proc, fn, key.given, nargs, func, types);
-	funcvariadic = OidIsValid(proc->provariadic) && proc->provariadic != ANYOID;
 
 	old = MemoryContextSwitchTo(cxt);
+	call = body_call_expr(proc, fn, key.given, key.nargs, func);
 	plan = static_cast<BodyPlan *>(palloc0(sizeof(BodyPlan)));
 	plan->cxt = cxt;
 	plan->fn = fn;
 	plan->strict = proc->proisstrict;
-	plan->literals = static_cast<LiteralInput *>(palloc(nargs * sizeof(LiteralInput)));
-	for (int i = 0; i < nargs; i++)
-	{
-		LiteralInput *literal = &plan->literals[plan->nliterals];
-		Oid			typinput;
-
-		if (key.given[i] != UNKNOWNOID || types[i] == UNKNOWNOID)
-			continue;
-		literal->argno = i;
-		getTypeInputInfo(types[i], &typinput, &literal->ioparam);
-		fmgr_info_cxt(typinput, &literal->input, cxt);
-		plan->nliterals++;
-	}
+	plan->nargs = list_length(call->args);
+	plan->args = static_cast<BodyArg *>(palloc(plan->nargs * sizeof(BodyArg)));
+	foreach(lc, call->args)
+		plan->args[i++] = body_arg(static_cast<Expr *>(lfirst(lc)));
 	fmgr_info_cxt(fn, &plan->flinfo, cxt);
-	fmgr_info_set_expr(call_expr(fn, rettype, types, nargs, funcvariadic), &plan->flinfo);
+	fmgr_info_set_expr((Node *) call, &plan->flinfo);
 	MemoryContextSwitchTo(old);
 
 	ReleaseSysCache(tuple);
@@ -341,20 +221,10 @@ prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fn));
 	InvokeFunctionExecuteHook(fn);
 
-	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(nargs)));
-	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, nargs, outer->fncollation, NULL, NULL);
-	for (int i = 0; i < nargs; i++)
-		fcinfo->args[i] = outer->args[first_arg + i];
-	for (int i = 0; i < plan->nliterals; i++)
-	{
-		LiteralInput *literal = &plan->literals[i];
-		NullableDatum *arg = &fcinfo->args[literal->argno];
-
-		if (!arg->isnull)
-			arg->value = InputFunctionCall(&literal->input, DatumGetCString(arg->value),
-										   literal->ioparam, -1);
-	}
-	for (int i = 0; plan->strict && i < nargs; i++)
+	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(plan->nargs)));
+	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, plan->nargs, outer->fncollation, NULL, NULL);
+	eval_body_args(plan->args, plan->nargs, outer, first_arg, fcinfo->args);
+	for (int i = 0; plan->strict && i < plan->nargs; i++)
 	{
 		if (fcinfo->args[i].isnull)
 			ereport(ERROR,
@@ -375,7 +245,12 @@ call_body(const BodyCall &call)
 	plan->in_use++;
 	PG_TRY();
 	{
+		PgStat_FunctionCallUsage usage;
+
+		/* Counted in pg_stat_user_functions, as the executor counts a direct call. */
+		pgstat_init_function_usage(call.fcinfo, &usage);
 		(void) FunctionCallInvoke(call.fcinfo);
+		pgstat_end_function_usage(&usage, true);
 	}
 	PG_CATCH();
 	{

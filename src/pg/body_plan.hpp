@@ -9,14 +9,9 @@ extern "C" {
 #include "fmgr.h"
 }
 
-namespace pglocks::pg {
+#include "pg/body_args.hpp"
 
-/* An unknown-type literal argument, read with its parameter type's input function. */
-struct LiteralInput {
-	int			argno;
-	Oid			ioparam;
-	FmgrInfo	input;
-};
+namespace pglocks::pg {
 
 struct BodyPlan {
 	MemoryContext cxt;	/* holds this plan and everything the body caches in flinfo */
@@ -24,9 +19,9 @@ struct BodyPlan {
 	int			in_use;		/* bodies running through it right now */
 	bool		retired;	/* not (or no longer) in the cache: free when done */
 	bool		strict;
-	int			nliterals;
-	LiteralInput *literals;
-	FmgrInfo	flinfo;
+	int			nargs;		/* the body's own arguments */
+	BodyArg    *args;
+	FmgrInfo	flinfo;		/* fn_expr is the call, as the parser builds it */
 };
 
 } // namespace pglocks::pg

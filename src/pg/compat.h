@@ -25,6 +25,20 @@ pglocks_lock_held(const LOCKTAG *tag, LOCKMODE mode)
 #endif
 }
 
+/*
+ * Take one more hold of a lock this backend holds already (a change to its
+ * local lock table only), and find that table's entry.
+ */
+static inline LockAcquireResult
+pglocks_lock_acquire_local(const LOCKTAG *tag, LOCKMODE mode, LOCALLOCK **local)
+{
+#if PG_VERSION_NUM >= 180000
+	return LockAcquireExtended(tag, mode, true, true, false, local, false);
+#else
+	return LockAcquireExtended(tag, mode, true, true, false, local);
+#endif
+}
+
 static inline AclResult
 pglocks_proc_aclcheck(Oid proc, Oid role)
 {

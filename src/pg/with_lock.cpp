@@ -21,8 +21,11 @@ run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
 	}
 	PG_FINALLY();
 	{
-		/* Unless the body released it itself (pg_advisory_unlock_all()...). */
-		release_if_held(lock, Scope::Session);
+		/*
+		 * Unless the body released it itself (pg_advisory_unlock_all()...),
+		 * whatever the session holds in transaction scope.
+		 */
+		release_session_hold(lock);
 	}
 	PG_END_TRY();
 	return true;

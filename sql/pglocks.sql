@@ -1,4 +1,4 @@
--- pglocks 1.1.0: advisory locks made safe and easy from SQL and PL/pgSQL.
+-- pglocks 1.2.0: advisory locks made safe and easy from SQL and PL/pgSQL.
 --
 -- This script runs as a superuser even when a database owner installs the
 -- (trusted) extension, so every reference in it is schema-qualified.
@@ -58,6 +58,10 @@ COMMENT ON FUNCTION @extschema@.crc32_key_id(pg_catalog.text) IS
 'lock id django-pglocks 1.x uses for a string: CRC-32 of its UTF-8 bytes as a signed 32-bit value';
 
 -- Session-scope locks ---------------------------------------------------------
+--
+-- lock and xact_lock are PARALLEL UNSAFE: a wait with a timeout runs in an
+-- internal subtransaction, which parallel mode does not allow (README, "How
+-- a timeout works").
 
 CREATE FUNCTION @extschema@.lock(
     key pg_catalog.text,
@@ -66,7 +70,10 @@ CREATE FUNCTION @extschema@.lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_lock_text'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a session lock on a text key (its id is key_id(key)): true once held, false if it is busy and wait is false or the timeout runs out';
 
 CREATE FUNCTION @extschema@.lock(
     key pg_catalog.int8,
@@ -75,7 +82,10 @@ CREATE FUNCTION @extschema@.lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_lock_bigint'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a session lock on a bigint key: true once held, false if it is busy and wait is false or the timeout runs out';
 
 CREATE FUNCTION @extschema@.lock(
     key1 pg_catalog.int4,
@@ -85,17 +95,26 @@ CREATE FUNCTION @extschema@.lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_lock_pair'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a session lock on a pair of integer keys: true once held, false if it is busy and wait is false or the timeout runs out';
 
 CREATE FUNCTION @extschema@.unlock(key pg_catalog.text, shared pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_unlock_text'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+COMMENT ON FUNCTION @extschema@.unlock(pg_catalog.text, pg_catalog.bool) IS
+'release one session hold of the lock on a text key (its id is key_id(key)): false, with a warning, if this session has none';
+
 CREATE FUNCTION @extschema@.unlock(key pg_catalog.int8, shared pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_unlock_bigint'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.unlock(pg_catalog.int8, pg_catalog.bool) IS
+'release one session hold of the lock on a bigint key: false, with a warning, if this session has none';
 
 CREATE FUNCTION @extschema@.unlock(
     key1 pg_catalog.int4,
@@ -105,10 +124,16 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_unlock_pair'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+COMMENT ON FUNCTION @extschema@.unlock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool) IS
+'release one session hold of the lock on a pair of integer keys: false, with a warning, if this session has none';
+
 CREATE FUNCTION @extschema@.unlock_all()
 RETURNS pg_catalog.void
 AS 'MODULE_PATHNAME', 'pglocks_unlock_all'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.unlock_all() IS
+'release every session-level advisory lock of this session';
 
 -- Transaction-scope locks -----------------------------------------------------
 
@@ -119,7 +144,10 @@ CREATE FUNCTION @extschema@.xact_lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_xact_lock_text'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a transaction lock on a text key (its id is key_id(key)), held until the transaction ends: true once held, false if it is busy and wait is false or the timeout runs out';
 
 CREATE FUNCTION @extschema@.xact_lock(
     key pg_catalog.int8,
@@ -128,7 +156,10 @@ CREATE FUNCTION @extschema@.xact_lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_xact_lock_bigint'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.xact_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a transaction lock on a bigint key, held until the transaction ends: true once held, false if it is busy and wait is false or the timeout runs out';
 
 CREATE FUNCTION @extschema@.xact_lock(
     key1 pg_catalog.int4,
@@ -138,7 +169,10 @@ CREATE FUNCTION @extschema@.xact_lock(
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_xact_lock_pair'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'take a transaction lock on a pair of integer keys, held until the transaction ends: true once held, false if it is busy and wait is false or the timeout runs out';
 
 -- Either scope ----------------------------------------------------------------
 
@@ -147,10 +181,16 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_is_held_text'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+COMMENT ON FUNCTION @extschema@.is_held(pg_catalog.text, pg_catalog.bool) IS
+'whether this session holds the lock on a text key (its id is key_id(key)) in that mode, in either scope';
+
 CREATE FUNCTION @extschema@.is_held(key pg_catalog.int8, shared pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_is_held_bigint'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.is_held(pg_catalog.int8, pg_catalog.bool) IS
+'whether this session holds the lock on a bigint key in that mode, in either scope';
 
 CREATE FUNCTION @extschema@.is_held(
     key1 pg_catalog.int4,
@@ -159,6 +199,9 @@ CREATE FUNCTION @extschema@.is_held(
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_is_held_pair'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.is_held(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool) IS
+'whether this session holds the lock on a pair of integer keys in that mode, in either scope';
 
 -- Run a function under a lock ---------------------------------------------------
 --
@@ -172,10 +215,16 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a session lock, released when fn returns or raises, on a text key (its id is key_id(key)): false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a session lock, released when fn returns or raises, on a text key (its id is key_id(key)), passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_lock(
     key pg_catalog.text,
@@ -187,15 +236,24 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a session lock, released when fn returns or raises, on a text key (its id is key_id(key)), with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a session lock, released when fn returns or raises, on a bigint key: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a session lock, released when fn returns or raises, on a bigint key, passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_lock(
     key pg_catalog.int8,
@@ -207,15 +265,24 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int8, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a session lock, released when fn returns or raises, on a bigint key, with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a session lock, released when fn returns or raises, on a pair of integer keys: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a session lock, released when fn returns or raises, on a pair of integer keys, passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_lock(
     key1 pg_catalog.int4,
@@ -228,6 +295,9 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a session lock, released when fn returns or raises, on a pair of integer keys, with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 -- Like with_lock, but the lock is transaction-scoped: it is held after fn
 -- returns, until the surrounding transaction ends. Use it when fn writes data
 -- that the next holder must see (README, "Session or transaction scope").
@@ -237,10 +307,16 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a transaction lock, held until the transaction ends, on a text key (its id is key_id(key)): false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a transaction lock, held until the transaction ends, on a text key (its id is key_id(key)), passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_xact_lock(
     key pg_catalog.text,
@@ -252,15 +328,24 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a transaction lock, held until the transaction ends, on a text key (its id is key_id(key)), with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a transaction lock, held until the transaction ends, on a bigint key: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int8, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a transaction lock, held until the transaction ends, on a bigint key, passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_xact_lock(
     key pg_catalog.int8,
@@ -272,15 +357,24 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_bigint'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int8, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a transaction lock, held until the transaction ends, on a bigint key, with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
+'run fn under a transaction lock, held until the transaction ends, on a pair of integer keys: false, without running fn, if the lock was not taken';
+
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
+'run fn under a transaction lock, held until the transaction ends, on a pair of integer keys, passing it the arguments given after fn: false, without running fn, if the lock was not taken';
 
 CREATE FUNCTION @extschema@.with_xact_lock(
     key1 pg_catalog.int4,
@@ -293,39 +387,73 @@ RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_pair'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
+'run fn under a transaction lock, held until the transaction ends, on a pair of integer keys, with named parameters and an optional timeout: false, without running fn, if the lock was not taken';
+
 -- Introspection -----------------------------------------------------------------
 --
 -- Built only on pg_locks and pg_stat_activity, whose functions run with the
 -- caller's privileges: it shows no more than they would show the caller.
--- waitstart is read through to_jsonb because pg_locks has it only from
--- PostgreSQL 14 on.
+--
+-- pg_locks is read live, but pg_stat_activity from a snapshot taken once per
+-- transaction. So lock_status() reads the locks first, then a fresh
+-- snapshot of the activity (pg_stat_clear_snapshot()): a holder that was
+-- idle outside any transaction since before the locks were read held only
+-- session locks then. waitstart is read through to_jsonb because pg_locks
+-- has it only from PostgreSQL 14 on.
 
-CREATE VIEW @extschema@.locks AS
-SELECT
-    CASE WHEN l.objsubid OPERATOR(pg_catalog.=) 1 THEN
-        (l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
-        OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8
-    END AS key,
-    CASE WHEN l.objsubid OPERATOR(pg_catalog.=) 2 THEN l.classid::pg_catalog.int4 END AS key1,
-    CASE WHEN l.objsubid OPERATOR(pg_catalog.=) 2 THEN l.objid::pg_catalog.int4 END AS key2,
-    CASE WHEN l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock' THEN 'exclusive'
-         WHEN l.mode OPERATOR(pg_catalog.=) 'ShareLock' THEN 'shared' END AS mode,
-    l.granted,
-    l.pid,
-    (pg_catalog.to_jsonb(l) OPERATOR(pg_catalog.->>) 'waitstart')::pg_catalog.timestamptz AS wait_start,
-    CASE WHEN NOT l.granted THEN pg_catalog.pg_blocking_pids(l.pid) END AS blocked_by,
-    a.application_name,
-    a.state,
-    a.state_change,
-    -- a backend idle outside any transaction can hold only session locks;
-    -- otherwise the scope cannot be seen from outside (NULL)
-    CASE WHEN a.state OPERATOR(pg_catalog.=) 'idle' THEN true END AS session_scope
-FROM pg_catalog.pg_locks AS l
-LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) l.pid
-WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
-  AND l.database OPERATOR(pg_catalog.=) (
-      SELECT d.oid FROM pg_catalog.pg_database AS d
-      WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
+CREATE FUNCTION @extschema@.lock_status()
+RETURNS TABLE (
+    key pg_catalog.int8,
+    key1 pg_catalog.int4,
+    key2 pg_catalog.int4,
+    mode pg_catalog.text,
+    granted pg_catalog.bool,
+    pid pg_catalog.int4,
+    wait_start pg_catalog.timestamptz,
+    blocked_by pg_catalog.int4[],
+    application_name pg_catalog.text,
+    state pg_catalog.text,
+    state_change pg_catalog.timestamptz,
+    session_scope pg_catalog.bool)
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locks_read_at timestamptz := clock_timestamp();
+    held pg_locks[] := ARRAY(
+        SELECT l FROM pg_locks AS l
+        WHERE l.locktype = 'advisory'
+          AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()));
+BEGIN
+    PERFORM pg_stat_clear_snapshot();
+    RETURN QUERY
+        SELECT
+            CASE WHEN l.objsubid = 1 THEN (l.classid::int8 << 32) | l.objid::int8 END,
+            CASE WHEN l.objsubid = 2 THEN l.classid::int4 END,
+            CASE WHEN l.objsubid = 2 THEN l.objid::int4 END,
+            CASE WHEN l.mode = 'ExclusiveLock' THEN 'exclusive'
+                 WHEN l.mode = 'ShareLock' THEN 'shared' END,
+            l.granted,
+            l.pid,
+            (to_jsonb(l) ->> 'waitstart')::timestamptz,
+            CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END,
+            a.application_name,
+            a.state,
+            a.state_change,
+            -- otherwise the scope cannot be seen from outside (NULL)
+            CASE WHEN a.state = 'idle' AND a.state_change < locks_read_at THEN true END
+        FROM unnest(held) AS l
+        LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid;
+END $$;
+
+COMMENT ON FUNCTION @extschema@.lock_status() IS
+'the rows of the view pglocks.locks: read in an order that keeps them consistent, and with a fresh snapshot of pg_stat_activity';
+
+CREATE VIEW @extschema@.locks AS SELECT * FROM @extschema@.lock_status();
+
+COMMENT ON VIEW @extschema@.locks IS
+'advisory locks of this database, held or awaited, keys decoded, with what pg_stat_activity shows of their holder';
 
 GRANT SELECT ON @extschema@.locks TO PUBLIC;
 
@@ -334,7 +462,7 @@ GRANT SELECT ON @extschema@.locks TO PUBLIC;
 -- and left on a server connection that no client owns any more.
 CREATE FUNCTION @extschema@.orphaned_locks(older_than pg_catalog.interval DEFAULT '1 minute')
 RETURNS SETOF @extschema@.locks
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -349,9 +477,9 @@ BEGIN
                   HINT = 'Pass how long the holder must have been idle, for example ''1 minute''.';
     END IF;
     RETURN QUERY
-        SELECT * FROM @extschema@.locks AS l
+        SELECT * FROM @extschema@.lock_status() AS l
         WHERE l.session_scope AND l.granted
-          AND l.state_change <= statement_timestamp() - older_than
+          AND l.state_change <= clock_timestamp() - older_than
         ORDER BY l.state_change, l.pid;
 END $$;
 

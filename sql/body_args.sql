@@ -1,0 +1,139 @@
+-- The arguments after fn reach the body exactly as in a direct call
+-- fn(arg, ...): polymorphic types resolved, implicit casts applied, domains
+-- checked, untyped literals read, variadic arrays built. Each body records
+-- the type and value of what it received; each case runs directly and
+-- through with_lock, and both records must be the same.
+
+CREATE TABLE seen (n serial PRIMARY KEY, got text);
+CREATE FUNCTION saw(got text) RETURNS text
+LANGUAGE sql AS $$ INSERT INTO seen (got) VALUES (got) RETURNING got $$;
+
+-- One body per polymorphic type, and a few plain ones.
+CREATE FUNCTION b_element(a anyelement, b anyelement) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s, %s', pg_typeof(a), a, b)) $$;
+CREATE FUNCTION b_array(a anyarray, b anyelement) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s, %s', pg_typeof(a), a, b)) $$;
+CREATE FUNCTION b_nonarray(a anynonarray) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE TYPE colour AS ENUM ('red', 'green');
+CREATE FUNCTION b_enum(a anyenum, b anyelement) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s, %s', pg_typeof(a), a, b)) $$;
+CREATE FUNCTION b_range(a anyrange, b anyelement) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s contains %s: %s', pg_typeof(a), a, b, a @> b)) $$;
+CREATE FUNCTION b_multirange(a anymultirange, b anyelement) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s contains %s: %s', pg_typeof(a), a, b, a @> b)) $$;
+CREATE FUNCTION b_compatible(a anycompatible, b anycompatible) RETURNS text
+LANGUAGE plpgsql AS $$ BEGIN RETURN saw(format('%s: %s, %s', pg_typeof(a), a, b)); END $$;
+CREATE FUNCTION b_compatible_array(a anycompatiblearray, b anycompatible) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), array_remove(a, b))) $$;
+CREATE FUNCTION b_compatible_nonarray(a anycompatiblenonarray, b anycompatible) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s, %s', pg_typeof(a), a, b)) $$;
+CREATE FUNCTION b_compatible_range(a anycompatiblerange, b anycompatible) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s contains %s: %s', pg_typeof(a), a, b, a @> b)) $$;
+CREATE FUNCTION b_compatible_multirange(a anycompatiblemultirange, b anycompatible) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s contains %s: %s', pg_typeof(a), a, b, a @> b)) $$;
+CREATE FUNCTION b_variadic(VARIADIC a int[]) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE FUNCTION b_variadic_compatible(VARIADIC a anycompatiblearray) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE FUNCTION b_bigint(a bigint) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE FUNCTION b_numbers(a numeric, b double precision, c bigint) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s %s %s: %s %s %s', pg_typeof(a), pg_typeof(b), pg_typeof(c), a, b, c)) $$;
+CREATE FUNCTION b_text(a text) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+CREATE DOMAIN int_list AS int[];
+CREATE FUNCTION b_positive(a positive) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+CREATE FUNCTION b_int(a int) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(a), a)) $$;
+
+-- Run fn(args) directly, then through with_lock, and return both records.
+CREATE FUNCTION direct_and_locked(fn text, args text, OUT direct text, OUT locked text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('SELECT %s(%s)', split_part(fn, '(', 1), args) INTO direct;
+    EXECUTE format('SELECT pglocks.with_lock(%L, false, true, %L, %s)', 'k', fn, args);
+    SELECT s.got INTO locked FROM seen AS s ORDER BY s.n DESC LIMIT 1;
+END $$;
+
+SELECT c.fn, c.args, r.locked, r.direct IS NOT DISTINCT FROM r.locked AS same_as_direct
+FROM (VALUES
+    ('b_element(anyelement,anyelement)', $$1, 2$$),
+    ('b_element(anyelement,anyelement)', $$1, '2'$$),
+    ('b_element(anyelement,anyelement)', $$'x'::text, 'y'$$),
+    ('b_array(anyarray,anyelement)', $$ARRAY[1, 2], 3$$),
+    ('b_array(anyarray,anyelement)', $$'{1,2}'::int_list, 3$$),
+    ('b_nonarray(anynonarray)', $$42$$),
+    ('b_enum(anyenum,anyelement)', $$'green'::colour, 'red'$$),
+    ('b_range(anyrange,anyelement)', $$int4range(1, 5), 3$$),
+    ('b_multirange(anymultirange,anyelement)', $$int4multirange(int4range(1, 5)), 7$$),
+    ('b_compatible(anycompatible,anycompatible)', $$1, 2.5$$),
+    ('b_compatible(anycompatible,anycompatible)', $$1::smallint, 2::bigint$$),
+    ('b_compatible(anycompatible,anycompatible)', $$'1', 2$$),
+    ('b_compatible(anycompatible,anycompatible)', $$'a', 'b'$$),
+    ('b_compatible_array(anycompatiblearray,anycompatible)', $$ARRAY[1.5, 2.5], 1$$),
+    ('b_compatible_array(anycompatiblearray,anycompatible)', $$ARRAY[1, 2], 2.0$$),
+    ('b_compatible_nonarray(anycompatiblenonarray,anycompatible)', $$1, 2.5$$),
+    ('b_compatible_range(anycompatiblerange,anycompatible)', $$numrange(1, 5), 2$$),
+    ('b_compatible_multirange(anycompatiblemultirange,anycompatible)', $$nummultirange(numrange(1, 5)), 7$$),
+    ('b_variadic(int[])', $$1, 2, 3$$),
+    ('b_variadic(int[])', $$1::smallint, '2'$$),
+    ('b_variadic_compatible(anycompatiblearray)', $$1, 2.5, 3::bigint$$),
+    ('b_bigint(bigint)', $$42$$),
+    ('b_bigint(bigint)', $$'43'$$),
+    ('b_numbers(numeric,double precision,bigint)', $$1, 2, 3::smallint$$),
+    ('b_text(text)', $$'v'::varchar$$),
+    ('b_text(text)', $$'n'::name$$),
+    ('b_positive(positive)', $$5$$),
+    ('b_positive(positive)', $$'6'$$),
+    ('b_int(int)', $$7::positive$$),
+    ('b_int(int)', $$NULL$$)
+) AS c(fn, args), LATERAL direct_and_locked(c.fn, c.args) AS r;
+
+-- The calls the review found to crash the server: a numeric array and an
+-- integer, coerced to numeric as the body expects.
+SELECT pglocks.with_lock('k', false, true, 'array_remove(anycompatiblearray,anycompatible)', ARRAY[1.5, 2.5], 1),
+       pglocks.with_lock('k', false, true, 'array_append(anycompatiblearray,anycompatible)', ARRAY[1.5], 2);
+
+-- What a direct call refuses is refused before anything is locked.
+SELECT pglocks.with_lock('k', false, true, 'b_compatible(anycompatible,anycompatible)', 1, 'x'::text);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_bigint(bigint)', 1.5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_int(int)', 1::bigint);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_element(anyelement,anyelement)', 5::positive, 6);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_element(anyelement,anyelement)', 'x', 'y');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_variadic(int[])', 1, 'x'::text);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_variadic(int[])');
+\echo :LAST_ERROR_SQLSTATE
+-- and what a conversion refuses fails as it does in a direct call
+SELECT pglocks.with_lock('k', false, true, 'b_positive(positive)', -1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_bigint(bigint)', 'forty');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory';
+
+-- A variadic function also takes its array whole, as with VARIADIC, which
+-- with_lock cannot pass on.
+SELECT pglocks.with_lock('k', false, true, 'b_variadic(int[])', ARRAY[4, 5]);
+SELECT got FROM seen ORDER BY n DESC LIMIT 1;
+
+-- A domain's constraints are checked as they are at the time of the call,
+-- also for a body checked (and cached) before the constraint was added.
+SELECT pglocks.with_lock('k', false, true, 'b_positive(positive)', 500);
+ALTER DOMAIN positive ADD CONSTRAINT below_100 CHECK (VALUE < 100);
+SELECT pglocks.with_lock('k', false, true, 'b_positive(positive)', 500);
+SELECT pglocks.with_lock('k', false, true, 'b_positive(positive)', 50);
+SELECT got FROM seen ORDER BY n DESC LIMIT 2;
+
+-- A strict body is not called with NULL, after conversion too.
+CREATE FUNCTION b_strict(a bigint) RETURNS text STRICT
+LANGUAGE sql AS $$ SELECT saw(format('%s', a)) $$;
+SELECT pglocks.with_lock('k', false, true, 'b_strict(bigint)', NULL::int);
+\echo :LAST_ERROR_SQLSTATE

@@ -1,0 +1,26 @@
+-- Common mistakes, and what they get. The first three are caught by
+-- PostgreSQL while it parses the call, before pglocks runs, so the messages
+-- are PostgreSQL's own (README, "Common mistakes").
+
+CREATE FUNCTION refresh_totals() RETURNS void LANGUAGE sql AS '';
+CREATE FUNCTION some_number() RETURNS int LANGUAGE sql AS 'SELECT 123456789';
+
+-- fn is a signature: the parentheses (and the argument types) are needed
+SELECT pglocks.with_lock('totals', fn => 'refresh_totals');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('totals', fn => 'refresh_totals()');
+
+-- fn in quotes: unquoted, the function is called and its result passed
+SELECT pglocks.with_lock('totals', fn => refresh_totals());
+\echo :LAST_ERROR_SQLSTATE
+-- (a result that is an integer is taken as a function's OID)
+SELECT pglocks.with_lock('totals', fn => some_number());
+\echo :LAST_ERROR_SQLSTATE
+
+-- timeout is an interval, not a number of milliseconds...
+SELECT pglocks.lock('totals', timeout => 2000);
+\echo :LAST_ERROR_SQLSTATE
+-- ... and a string without a unit is a number of seconds
+SELECT '2000'::interval AS "'2000'", '2000 ms'::interval AS "'2000 ms'", '2s'::interval AS "'2s'";
+
+SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory';

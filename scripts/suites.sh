@@ -97,6 +97,14 @@ run_soak() {
 		soak "$1" && pass "stress soak" || fail "stress soak"
 }
 
+# run_faults: test/faults/interrupts.py against a throwaway cluster; it
+# stops and continues backends, so it runs as root (as CI does) or as the
+# cluster's owner
+run_faults() {
+	echo "==> interrupt races (test/faults/interrupts.py)"
+	SHOW=10 suite "interrupt races" with_cluster /usr/bin/python3 test/faults/interrupts.py
+}
+
 # run_sanitized SANITIZERS: the core's unit tests, then the extension's SQL
 # suites with the extension built with -fsanitize=SANITIZERS and loaded into
 # a server that has the sanitizer runtime; any report fails the run. The

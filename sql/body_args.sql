@@ -137,3 +137,58 @@ CREATE FUNCTION b_strict(a bigint) RETURNS text STRICT
 LANGUAGE sql AS $$ SELECT saw(format('%s', a)) $$;
 SELECT pglocks.with_lock('k', false, true, 'b_strict(bigint)', NULL::int);
 \echo :LAST_ERROR_SQLSTATE
+
+-- Collations: the body gets the collation its arguments give it, as in a
+-- direct call; the key's collation does not reach it, and a call site's
+-- collation does not stick to the body for the next one.
+CREATE FUNCTION b_less(a text, b text) RETURNS text
+LANGUAGE plpgsql AS $$ BEGIN RETURN saw(format('%s < %s: %s', a, b, a < b)); END $$;
+SELECT c.args, r.locked, r.direct IS NOT DISTINCT FROM r.locked AS same_as_direct
+FROM (VALUES ($$'a' COLLATE "C", 'B'$$),
+             ($$'a' COLLATE "en-x-icu", 'B'$$),
+             ($$'a' COLLATE "C", 'B'$$)) AS c(args),
+     LATERAL direct_and_locked('b_less(text,text)', c.args) AS r;
+-- (one of these two differs from the database's default collation)
+SELECT b_less('a', 'B') AS direct \gset
+SELECT pglocks.with_lock('k' COLLATE "C", false, true, 'b_less(text,text)', 'a', 'B');
+SELECT got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
+SELECT pglocks.with_lock('k' COLLATE "en-x-icu", false, true, 'b_less(text,text)', 'a', 'B');
+SELECT got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
+-- an untyped literal takes its parameter type's collation
+SELECT pglocks.with_lock(1, false, true, 'upper(text)', 'x');
+
+-- An untyped literal for an "any" parameter arrives as text.
+SELECT pglocks.with_lock(1, false, true, 'jsonb_build_array("any")', 'a');
+
+-- A body that raised is never called again through the state it was left in:
+-- here a SQL function's, left mid-query by an error in a subtransaction.
+CREATE FUNCTION b_divide(x int) RETURNS int LANGUAGE sql AS 'SELECT 10 / x';
+BEGIN;
+SELECT pglocks.with_lock(1, false, true, 'b_divide(int)', 1);
+SAVEPOINT s;
+SELECT pglocks.with_lock(1, false, true, 'b_divide(int)', 0);
+ROLLBACK TO s;
+SELECT pglocks.with_lock(1, false, true, 'b_divide(int)', 1);
+COMMIT;
+DO $$
+BEGIN
+    PERFORM pglocks.with_lock(2, false, true, 'b_divide(int)', 1);
+    BEGIN
+        PERFORM pglocks.with_lock(2, false, true, 'b_divide(int)', 0);
+    EXCEPTION WHEN division_by_zero THEN
+        RAISE NOTICE 'caught %', SQLERRM;
+    END;
+    PERFORM pglocks.with_lock(2, false, true, 'b_divide(int)', 1);
+END $$;
+
+-- A cast dropped after a body was checked with it is not used any more.
+CREATE TYPE pair AS (a int, b int);
+CREATE FUNCTION int_to_pair(int) RETURNS pair LANGUAGE sql AS 'SELECT ROW($1, $1)::pair';
+CREATE CAST (int AS pair) WITH FUNCTION int_to_pair(int) AS IMPLICIT;
+CREATE FUNCTION b_pair(p pair) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(p), p)) $$;
+SELECT pglocks.with_lock('k', false, true, 'b_pair(pair)', 5);
+DROP CAST (int AS pair);
+SELECT pglocks.with_lock('k', false, true, 'b_pair(pair)', 6);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory';

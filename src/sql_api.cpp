@@ -115,7 +115,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	pg::watch_pg_proc();
+	pg::watch_catalogs();
 }
 
 PGLOCKS_FUNCTION(pglocks_key_id, Int64GetDatum(pg::text_key_id(PG_GETARG_TEXT_PP(0))))

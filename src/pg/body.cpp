@@ -8,6 +8,7 @@ extern "C" {
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -28,7 +29,22 @@ struct SitePlan {
 	uint64		epoch;
 };
 
-/* The body and the types of the arguments this call site passes it. */
+/*
+ * The collation of one argument as the call site passes it: an expression's
+ * own (implicit) collation, or its type's default one if there is no
+ * expression to ask.
+ */
+Oid
+given_collation(FunctionCallInfo outer, int argno, Oid type)
+{
+	Node	   *call = outer->flinfo->fn_expr;
+
+	if (call != NULL && IsA(call, FuncExpr))
+		return exprCollation(static_cast<Node *>(list_nth(((FuncExpr *) call)->args, argno)));
+	return get_typcollation(type);
+}
+
+/* The body and the types and collations of the arguments this call site passes it. */
 PlanKey
 plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func)
 {
@@ -50,6 +66,7 @@ plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("could not determine the types of the arguments passed to %s", func)));
+		key.collations[i] = given_collation(outer, first_arg + i, key.given[i]);
 	}
 	return key;
 }
@@ -127,10 +144,11 @@ build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 	check_kind(proc, fn, func);
 
 	old = MemoryContextSwitchTo(cxt);
-	call = body_call_expr(proc, fn, key.given, key.nargs, func);
+	call = body_call_expr(proc, fn, key.given, key.collations, key.nargs, func);
 	plan = static_cast<BodyPlan *>(palloc0(sizeof(BodyPlan)));
 	plan->cxt = cxt;
 	plan->fn = fn;
+	plan->collation = call->inputcollid;
 	plan->strict = proc->proisstrict;
 	plan->nargs = list_length(call->args);
 	plan->args = static_cast<BodyArg *>(palloc(plan->nargs * sizeof(BodyArg)));
@@ -160,6 +178,7 @@ plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 	BodyPlan   *cached;
 	BodyPlan   *plan;
 
+	free_failed_plans();
 	if (last != NULL && last->epoch == epoch && last->plan->fn == fn && last->plan->in_use == 0)
 		return last->plan;
 
@@ -197,13 +216,6 @@ plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 	return plan;
 }
 
-void
-end_call(BodyPlan *plan)
-{
-	plan->in_use--;
-	plan_released(plan);
-}
-
 } // namespace
 
 BodyCall
@@ -222,7 +234,7 @@ prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 	InvokeFunctionExecuteHook(fn);
 
 	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(plan->nargs)));
-	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, plan->nargs, outer->fncollation, NULL, NULL);
+	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, plan->nargs, plan->collation, NULL, NULL);
 	eval_body_args(plan->args, plan->nargs, outer, first_arg, fcinfo->args);
 	for (int i = 0; plan->strict && i < plan->nargs; i++)
 	{
@@ -254,11 +266,12 @@ call_body(const BodyCall &call)
 	}
 	PG_CATCH();
 	{
-		end_call(plan);
+		plan_failed(plan);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	end_call(plan);
+	plan->in_use--;
+	plan_released(plan);
 }
 
 } // namespace pglocks::pg

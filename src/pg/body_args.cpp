@@ -18,7 +18,7 @@ namespace {
 
 /* Given argument i, of type `type`, inside the call expression. */
 Node *
-given_param(int i, Oid type)
+given_param(int i, Oid type, Oid collation)
 {
 	Param	   *param = makeNode(Param);
 
@@ -26,7 +26,7 @@ given_param(int i, Oid type)
 	param->paramid = i;
 	param->paramtype = type;
 	param->paramtypmod = -1;
-	param->paramcollid = get_typcollation(type);
+	param->paramcollid = collation;
 	param->location = -1;
 	return (Node *) param;
 }
@@ -170,7 +170,8 @@ given_values(FunctionCallInfo outer, int first_given)
 } // namespace
 
 FuncExpr *
-body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, int ngiven, const char *func)
+body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations, int ngiven,
+			   const char *func)
 {
 	Oid			variadic = proc->provariadic;
 	bool		spread = false; /* the variadic array is built from the arguments */
@@ -216,13 +217,19 @@ body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, int ngiven, const ch
 
 	for (int i = 0; i < ngiven; i++)
 	{
-		Node	   *arg = given_param(i, given[i]);
+		Node	   *arg = given_param(i, given[i], collations[i]);
 
 		actual[i] = given[i];
-		if (given[i] == UNKNOWNOID && declared[i] != ANYOID)
+		/*
+		 * An "any" parameter gets an untyped literal as text: a direct call
+		 * passes it as an unknown constant, which functions such as
+		 * jsonb_build_array() then read as text (they refuse an unknown
+		 * value that is not a constant).
+		 */
+		if (given[i] == UNKNOWNOID)
 		{
-			arg = read_literal(arg, declared[i]);
-			actual[i] = declared[i];
+			actual[i] = declared[i] == ANYOID ? TEXTOID : declared[i];
+			arg = read_literal(arg, actual[i]);
 		}
 		args = lappend(args, arg);
 	}

@@ -22,14 +22,14 @@ struct BodyArg {
 };
 
 /*
- * The call of `proc` with arguments of the `given` types, as the parser would
- * build it: a FuncExpr whose arguments are expressions over PARAM_EXEC
- * params 0..ngiven-1, which stand for the given values. Every argument that
- * does not fit is an ERROR raised here, naming `func` (the pglocks function
- * that was called).
+ * The call of `proc` with arguments of the `given` types and collations, as
+ * the parser would build it: a FuncExpr whose arguments are expressions over
+ * PARAM_EXEC params 0..ngiven-1, which stand for the given values, and whose
+ * inputcollid is the call's collation. Every argument that does not fit is
+ * an ERROR raised here, naming `func` (the pglocks function that was called).
  */
-FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, int ngiven,
-						   const char *func);
+FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
+						   int ngiven, const char *func);
 
 /* How to compute argument `expr` of a call built by body_call_expr(). */
 BodyArg		body_arg(Expr *expr);

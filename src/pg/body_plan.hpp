@@ -18,7 +18,9 @@ struct BodyPlan {
 	Oid			fn;
 	int			in_use;		/* bodies running through it right now */
 	bool		retired;	/* not (or no longer) in the cache: free when done */
+	BodyPlan   *next_failed; /* in the list of plans waiting to be freed */
 	bool		strict;
+	Oid			collation;	/* the call's input collation, as the parser would set it */
 	int			nargs;		/* the body's own arguments */
 	BodyArg    *args;
 	FmgrInfo	flinfo;		/* fn_expr is the call, as the parser builds it */

@@ -1,6 +1,7 @@
 #include "pg/plan_cache.hpp"
 
 extern "C" {
+#include "common/hashfn.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -19,15 +20,29 @@ struct PlanEntry {
 };
 
 HTAB	   *plans = NULL;
-MemoryContext plans_cxt = NULL; /* parent of every cached plan's context */
+MemoryContext plans_cxt = NULL; /* parent of every cached or failed plan's context */
 uint64		epoch = 0;
-uint64		pg_proc_generation = 0; /* bumped on every pg_proc invalidation */
+uint64		catalog_generation = 0; /* bumped on every pg_proc or pg_cast invalidation */
 uint64		checked_generation = 0;
+BodyPlan   *failed = NULL;		/* plans to free, through next_failed */
 
 void
-on_pg_proc_change(Datum, int, uint32)
+on_catalog_change(Datum, int, uint32)
 {
-	pg_proc_generation++;
+	catalog_generation++;
+}
+
+/* Hash only the arguments there are: the key is mostly zeros. */
+uint32
+hash_key(const void *data, Size)
+{
+	const PlanKey *key = static_cast<const PlanKey *>(data);
+	uint32		hash = hash_bytes_uint32(key->fn) ^ hash_bytes_uint32(key->nargs);
+
+	hash = hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->given),
+										 key->nargs * sizeof(Oid)));
+	return hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->collations),
+										 key->nargs * sizeof(Oid)));
 }
 
 /* Free every plan not in use; one in use is freed when its call ends. */
@@ -57,9 +72,9 @@ drop_all()
 uint64
 plan_cache_epoch()
 {
-	if (checked_generation != pg_proc_generation)
+	if (checked_generation != catalog_generation)
 	{
-		checked_generation = pg_proc_generation;
+		checked_generation = catalog_generation;
 		drop_all();
 	}
 	return epoch;
@@ -82,9 +97,6 @@ cache_plan(const PlanKey &key, BodyPlan *plan)
 	PlanEntry  *entry;
 	bool		found;
 
-	if (plans_cxt == NULL)
-		plans_cxt = AllocSetContextCreate(TopMemoryContext, "pglocks body plans",
-										  ALLOCSET_SMALL_SIZES);
 	if (plans != NULL && hash_get_num_entries(plans) >= MAX_PLANS)
 		drop_all();
 	if (plans == NULL)
@@ -93,9 +105,10 @@ cache_plan(const PlanKey &key, BodyPlan *plan)
 
 		ctl.keysize = sizeof(PlanKey);
 		ctl.entrysize = sizeof(PlanEntry);
+		ctl.hash = hash_key;
 		ctl.hcxt = plans_cxt;
 		plans = hash_create("pglocks body plans", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+							HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
 	}
 	entry = static_cast<PlanEntry *>(hash_search(plans, &key, HASH_ENTER, &found));
 	Assert(!found);
@@ -111,9 +124,55 @@ plan_released(BodyPlan *plan)
 }
 
 void
-watch_pg_proc()
+plan_failed(BodyPlan *plan)
 {
-	CacheRegisterSyscacheCallback(PROCOID, on_pg_proc_change, (Datum) 0);
+	plan->in_use--;
+	if (!plan->retired && plans != NULL)
+	{
+		HASH_SEQ_STATUS scan;
+		PlanEntry  *entry;
+
+		hash_seq_init(&scan, plans);
+		while ((entry = static_cast<PlanEntry *>(hash_seq_search(&scan))) != NULL)
+		{
+			if (entry->plan != plan)
+				continue;
+			hash_seq_term(&scan);
+			(void) hash_search(plans, &entry->key, HASH_REMOVE, NULL);
+			break;
+		}
+	}
+	plan->retired = true;
+	epoch++;					/* call sites forget it too */
+	if (plan->in_use == 0)
+	{
+		/* Out of the failing call's memory, which the abort may free first. */
+		MemoryContextSetParent(plan->cxt, plans_cxt);
+		plan->next_failed = failed;
+		failed = plan;
+	}
+}
+
+void
+free_failed_plans()
+{
+	while (failed != NULL)
+	{
+		BodyPlan   *plan = failed;
+
+		failed = plan->next_failed;
+		MemoryContextDelete(plan->cxt);
+	}
+}
+
+void
+watch_catalogs()
+{
+	plans_cxt = AllocSetContextCreate(TopMemoryContext, "pglocks body plans",
+									  ALLOCSET_SMALL_SIZES);
+	CacheRegisterSyscacheCallback(PROCOID, on_catalog_change, (Datum) 0);
+	/* A new or dropped cast changes how arguments convert. */
+	CacheRegisterSyscacheCallback(CASTSOURCETARGET, on_catalog_change, (Datum) 0);
 }
 
 } // namespace pglocks::pg

@@ -10,11 +10,16 @@
 
 namespace pglocks::pg {
 
-/* A plan depends on the body and on the argument types its call site passes. */
+/*
+ * A plan depends on the body, and on the types and collations of the
+ * arguments its call site passes (a body caches things in fn_extra that
+ * depend on its input collation, as PL/pgSQL does).
+ */
 struct PlanKey {
 	Oid			fn;
 	int			nargs;
-	Oid			given[FUNC_MAX_ARGS]; /* zero past nargs */
+	Oid			given[FUNC_MAX_ARGS];		/* zero past nargs */
+	Oid			collations[FUNC_MAX_ARGS];	/* zero past nargs */
 };
 
 /*
@@ -29,10 +34,19 @@ BodyPlan *cached_plan(const PlanKey &key);
 /* Keep a complete plan; the cache takes over plan->cxt. */
 void cache_plan(const PlanKey &key, BodyPlan *plan);
 
-/* After a call through plan has ended: frees it if it was dropped meanwhile. */
+/* After a call through plan has returned: frees it if it was dropped meanwhile. */
 void plan_released(BodyPlan *plan);
 
-/* From _PG_init: drop cached plans whenever pg_proc changes. */
-void watch_pg_proc();
+/*
+ * After a call through plan has raised: the body's state in fn_extra may be
+ * left mid-execution (fmgr_sql's, for one), so the plan is never used again.
+ * It is freed by free_failed_plans(), once the error has been cleaned up:
+ * until then, what the abort releases may still point into it.
+ */
+void plan_failed(BodyPlan *plan);
+void free_failed_plans();
+
+/* From _PG_init: drop cached plans whenever pg_proc or pg_cast changes. */
+void watch_catalogs();
 
 } // namespace pglocks::pg

@@ -30,6 +30,9 @@ ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src
+# Rebuild an object when a header it includes changes.
+PG_CPPFLAGS += -MMD -MP
+EXTRA_CLEAN = $(OBJS:.o=.d)
 # PostgreSQL's headers as system headers: -Wextra is for our code, not theirs.
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -isystem $(includedir_server)
 ifdef WERROR
@@ -49,6 +52,8 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
 
 $(DATA_built): sql/$(EXTENSION).sql $(EXTENSION).control
 	cp $< $@

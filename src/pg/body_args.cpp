@@ -247,13 +247,29 @@ BodyArg
 body_arg(Expr *expr)
 {
 	Node	   *node = (Node *) expr;
+	BodyArg		arg = {-1, NULL, InvalidOid, expr};
 
 	/* A binary-compatible type: the same Datum. */
 	while (IsA(node, RelabelType))
 		node = (Node *) ((RelabelType *) node)->arg;
 	if (IsA(node, Param))
-		return {((Param *) node)->paramid, NULL};
-	return {-1, expr};
+		arg.given = ((Param *) node)->paramid;
+	else if (IsA(node, CoerceViaIO) && IsA(((CoerceViaIO *) node)->arg, Param) &&
+			 exprType((Node *) ((CoerceViaIO *) node)->arg) == UNKNOWNOID)
+	{
+		/*
+		 * What CoerceViaIO does for an unknown value, its text being the
+		 * Datum: kept with the plan, as a query keeps it while it runs (a
+		 * domain's input function looks its constraints up on every call).
+		 */
+		Oid			input;
+
+		arg.given = ((Param *) ((CoerceViaIO *) node)->arg)->paramid;
+		arg.input = static_cast<FmgrInfo *>(palloc(sizeof(FmgrInfo)));
+		getTypeInputInfo(((CoerceViaIO *) node)->resulttype, &input, &arg.ioparam);
+		fmgr_info(input, arg.input);
+	}
+	return arg;
 }
 
 void
@@ -269,6 +285,10 @@ eval_body_args(const BodyArg *plan, int nargs, FunctionCallInfo outer, int first
 		if (plan[i].given >= 0)
 		{
 			args[i] = outer->args[first_given + plan[i].given];
+			if (plan[i].input != NULL)
+				args[i].value = InputFunctionCall(plan[i].input,
+												  args[i].isnull ? NULL : DatumGetCString(args[i].value),
+												  plan[i].ioparam, -1);
 			continue;
 		}
 		/*

@@ -17,8 +17,10 @@ namespace pglocks::pg {
 
 /* Where one argument of the body comes from. */
 struct BodyArg {
-	int			given;		/* >= 0: the given argument with this index, as it is */
-	Expr	   *expr;		/* else: this expression over the given arguments */
+	int			given;		/* >= 0: the given argument with this index... */
+	FmgrInfo   *input;		/* ...as it is, or if set, an untyped literal read with this */
+	Oid			ioparam;
+	Expr	   *expr;		/* given < 0: this expression over the given arguments */
 };
 
 /*
@@ -31,7 +33,10 @@ struct BodyArg {
 FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
 						   int ngiven, const char *func);
 
-/* How to compute argument `expr` of a call built by body_call_expr(). */
+/*
+ * How to compute argument `expr` of a call built by body_call_expr(); what
+ * it keeps is allocated in the current memory context.
+ */
 BodyArg		body_arg(Expr *expr);
 
 /*

@@ -154,6 +154,12 @@ SELECT pglocks.with_lock('k' COLLATE "C", false, true, 'b_less(text,text)', 'a',
 SELECT got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
 SELECT pglocks.with_lock('k' COLLATE "en-x-icu", false, true, 'b_less(text,text)', 'a', 'B');
 SELECT got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
+-- an explicit COLLATE wins over the columns' own, as in a direct call
+CREATE TABLE words (a text COLLATE "C", b text COLLATE "C");
+INSERT INTO words VALUES ('a', 'B');
+SELECT b_less(a COLLATE "en-x-icu", b) AS direct FROM words \gset
+SELECT pglocks.with_lock('k', false, true, 'b_less(text,text)', a COLLATE "en-x-icu", b) FROM words;
+SELECT got, got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
 -- an untyped literal takes its parameter type's collation
 SELECT pglocks.with_lock(1, false, true, 'upper(text)', 'x');
 
@@ -180,6 +186,39 @@ BEGIN
     END;
     PERFORM pglocks.with_lock(2, false, true, 'b_divide(int)', 1);
 END $$;
+
+-- The same for an argument's conversion, which may run user code (a
+-- domain's CHECK) that fails...
+CREATE FUNCTION ten_over(v int) RETURNS boolean
+LANGUAGE sql AS 'SELECT 1; SELECT 10 / v > 0';
+CREATE DOMAIN ten_divisor AS int CHECK (ten_over(VALUE));
+CREATE FUNCTION b_divisor(d ten_divisor) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(d), d)) $$;
+BEGIN;
+SELECT pglocks.with_lock(1, false, true, 'b_divisor(ten_divisor)', '5');
+SAVEPOINT s;
+SELECT pglocks.with_lock(1, false, true, 'b_divisor(ten_divisor)', '0');
+ROLLBACK TO s;
+SELECT pglocks.with_lock(1, false, true, 'b_divisor(ten_divisor)', '5');
+COMMIT;
+-- ... or that calls with_lock again, with the same body, after a change to
+-- pg_proc that drops every cached plan: the outer call's plan is in use
+-- from its arguments' conversion on, so the inner call gets its own.
+CREATE FUNCTION reenter(v int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF v < 0 THEN
+        CREATE OR REPLACE FUNCTION churn() RETURNS int LANGUAGE sql AS 'SELECT 1';
+        PERFORM pglocks.with_lock('inner', false, true, 'b_reentered(reentered)', '7');
+    END IF;
+    RETURN true;
+END $$;
+CREATE DOMAIN reentered AS int CHECK (reenter(VALUE) AND VALUE > 0);
+CREATE FUNCTION b_reentered(r reentered) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(r), r)) $$;
+SELECT pglocks.with_lock('k', false, true, 'b_reentered(reentered)', '5');
+SELECT pglocks.with_lock('k', false, true, 'b_reentered(reentered)', '-5');
+\echo :LAST_ERROR_SQLSTATE
+SELECT got FROM seen ORDER BY n DESC LIMIT 2;
 
 -- A cast dropped after a body was checked with it is not used any more.
 CREATE TYPE pair AS (a int, b int);

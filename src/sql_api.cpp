@@ -5,7 +5,6 @@
  */
 #include "pg/advisory.hpp"
 #include "pg/args.hpp"
-#include "pg/body.hpp"
 #include "pg/plan_cache.hpp"
 #include "pg/with_lock.hpp"
 
@@ -54,16 +53,6 @@ is_held_fn(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 	PG_RETURN_BOOL(pg::is_held(lock_in_args(fcinfo, form, func)));
 }
 
-/* Check fn and its arguments (first_body_arg..), then run it under the lock. */
-Datum
-run_body_locked(FunctionCallInfo fcinfo, const pg::AdvisoryLock &lock, Scope scope,
-				core::WaitPolicy policy, Oid fn, int first_body_arg, const char *func)
-{
-	pg::BodyCall body = pg::prepare_body(fcinfo, fn, first_body_arg, func);
-
-	PG_RETURN_BOOL(pg::run_under_lock(lock, scope, policy, body));
-}
-
 /* (key, shared, wait, fn, VARIADIC args): with_lock and with_xact_lock */
 Datum
 with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *func)
@@ -75,8 +64,8 @@ with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *fun
 	Oid			fn = pg::oid_arg(fcinfo, k + 2, pg::FN, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, -1);
 
-	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope, policy, fn, k + 3,
-						   func);
+	PG_RETURN_BOOL(pg::run_under_lock(pg::advisory_lock(key, shared), scope, policy, fcinfo, fn,
+									  k + 3, func));
 }
 
 /* (key, fn, shared, wait, timeout): the named-parameter form */
@@ -90,8 +79,8 @@ with_lock_named_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const cha
 	bool		wait = pg::bool_arg(fcinfo, k + 2, pg::WAIT, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, k + 3);
 
-	return run_body_locked(fcinfo, pg::advisory_lock(key, shared), scope, policy, fn, k + 4,
-						   func);
+	PG_RETURN_BOOL(pg::run_under_lock(pg::advisory_lock(key, shared), scope, policy, fcinfo, fn,
+									  k + 4, func));
 }
 
 } // namespace

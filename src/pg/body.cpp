@@ -30,18 +30,26 @@ struct SitePlan {
 };
 
 /*
- * The collation of one argument as the call site passes it: an expression's
- * own (implicit) collation, or its type's default one if there is no
- * expression to ask.
+ * The collation of argument `argno` as the call site passes it, into
+ * key->collations[i]: an expression's own, or its type's default one if there
+ * is no expression to ask. Explicit (COLLATE) if the planner turned a
+ * CollateExpr into a RelabelType, the only RelabelType that keeps the type.
  */
-Oid
-given_collation(FunctionCallInfo outer, int argno, Oid type)
+void
+given_collation(FunctionCallInfo outer, int argno, PlanKey *key, int i)
 {
 	Node	   *call = outer->flinfo->fn_expr;
+	Node	   *arg;
 
-	if (call != NULL && IsA(call, FuncExpr))
-		return exprCollation(static_cast<Node *>(list_nth(((FuncExpr *) call)->args, argno)));
-	return get_typcollation(type);
+	if (call == NULL || !IsA(call, FuncExpr))
+	{
+		key->collations[i] = get_typcollation(key->given[i]);
+		return;
+	}
+	arg = static_cast<Node *>(list_nth(((FuncExpr *) call)->args, argno));
+	key->collations[i] = exprCollation(arg);
+	key->explicit_collations[i] = IsA(arg, RelabelType) && OidIsValid(key->collations[i]) &&
+		exprType((Node *) ((RelabelType *) arg)->arg) == key->given[i];
 }
 
 /* The body and the types and collations of the arguments this call site passes it. */
@@ -66,7 +74,7 @@ plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("could not determine the types of the arguments passed to %s", func)));
-		key.collations[i] = given_collation(outer, first_arg + i, key.given[i]);
+		given_collation(outer, first_arg + i, &key, i);
 	}
 	return key;
 }
@@ -144,7 +152,8 @@ build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 	check_kind(proc, fn, func);
 
 	old = MemoryContextSwitchTo(cxt);
-	call = body_call_expr(proc, fn, key.given, key.collations, key.nargs, func);
+	call = body_call_expr(proc, fn, key.given, key.collations, key.explicit_collations, key.nargs,
+						  func);
 	plan = static_cast<BodyPlan *>(palloc0(sizeof(BodyPlan)));
 	plan->cxt = cxt;
 	plan->fn = fn;
@@ -218,20 +227,27 @@ plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 
 } // namespace
 
-BodyCall
-prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
+BodyPlan *
+choose_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 {
-	int			nargs = outer->nargs - first_arg;
 	BodyPlan   *plan;
-	FunctionCallInfo fcinfo;
 
 	check_stack_depth();		/* bodies may call with_lock again */
-	plan = plan_for(outer, fn, first_arg, nargs, func);
+	plan = plan_for(outer, fn, first_arg, outer->nargs - first_arg, func);
 
 	/* Checked on every call: the user and their roles may change. */
 	if (pglocks_proc_aclcheck(fn, GetUserId()) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fn));
 	InvokeFunctionExecuteHook(fn);
+
+	plan->in_use++;
+	return plan;
+}
+
+FunctionCallInfo
+bind_body(BodyPlan *plan, FunctionCallInfo outer, int first_arg)
+{
+	FunctionCallInfo fcinfo;
 
 	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(plan->nargs)));
 	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, plan->nargs, plan->collation, NULL, NULL);
@@ -242,36 +258,34 @@ prepare_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d for %s is null, but the function is strict",
-							i + 1, format_procedure(fn)),
+							i + 1, format_procedure(plan->fn)),
 					 errhint("Pass a value, or declare the function CALLED ON NULL INPUT.")));
 	}
-	return {plan, fcinfo};
+	return fcinfo;
 }
 
 void
-call_body(const BodyCall &call)
+call_body(FunctionCallInfo fcinfo)
 {
-	BodyPlan   *plan = call.plan;
+	PgStat_FunctionCallUsage usage;
 
-	/* PG_CATCH rather than PG_FINALLY: GCC's -Wclobbered misfires on the latter here. */
-	plan->in_use++;
-	PG_TRY();
-	{
-		PgStat_FunctionCallUsage usage;
+	/* Counted in pg_stat_user_functions, as the executor counts a direct call. */
+	pgstat_init_function_usage(fcinfo, &usage);
+	(void) FunctionCallInvoke(fcinfo);
+	pgstat_end_function_usage(&usage, true);
+}
 
-		/* Counted in pg_stat_user_functions, as the executor counts a direct call. */
-		pgstat_init_function_usage(call.fcinfo, &usage);
-		(void) FunctionCallInvoke(call.fcinfo);
-		pgstat_end_function_usage(&usage, true);
-	}
-	PG_CATCH();
-	{
-		plan_failed(plan);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+void
+body_done(BodyPlan *plan)
+{
 	plan->in_use--;
 	plan_released(plan);
+}
+
+void
+body_failed(BodyPlan *plan)
+{
+	plan_failed(plan);
 }
 
 } // namespace pglocks::pg

@@ -18,9 +18,10 @@ namespace {
 
 /* Given argument i, of type `type`, inside the call expression. */
 Node *
-given_param(int i, Oid type, Oid collation)
+given_param(int i, Oid type, Oid collation, bool explicit_collation)
 {
 	Param	   *param = makeNode(Param);
+	CollateExpr *collate;
 
 	param->paramkind = PARAM_EXEC;
 	param->paramid = i;
@@ -28,7 +29,13 @@ given_param(int i, Oid type, Oid collation)
 	param->paramtypmod = -1;
 	param->paramcollid = collation;
 	param->location = -1;
-	return (Node *) param;
+	if (!explicit_collation)
+		return (Node *) param;
+	collate = makeNode(CollateExpr);
+	collate->arg = (Expr *) param;
+	collate->collOid = collation;
+	collate->location = -1;
+	return (Node *) collate;
 }
 
 /*
@@ -170,8 +177,8 @@ given_values(FunctionCallInfo outer, int first_given)
 } // namespace
 
 FuncExpr *
-body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations, int ngiven,
-			   const char *func)
+body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
+			   const bool *explicit_collations, int ngiven, const char *func)
 {
 	Oid			variadic = proc->provariadic;
 	bool		spread = false; /* the variadic array is built from the arguments */
@@ -217,7 +224,7 @@ body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collation
 
 	for (int i = 0; i < ngiven; i++)
 	{
-		Node	   *arg = given_param(i, given[i], collations[i]);
+		Node	   *arg = given_param(i, given[i], collations[i], explicit_collations[i]);
 
 		actual[i] = given[i];
 		/*
@@ -249,9 +256,10 @@ body_arg(Expr *expr)
 	Node	   *node = (Node *) expr;
 	BodyArg		arg = {-1, NULL, InvalidOid, expr};
 
-	/* A binary-compatible type: the same Datum. */
-	while (IsA(node, RelabelType))
-		node = (Node *) ((RelabelType *) node)->arg;
+	/* A binary-compatible type or another collation: the same Datum. */
+	while (IsA(node, RelabelType) || IsA(node, CollateExpr))
+		node = IsA(node, RelabelType) ? (Node *) ((RelabelType *) node)->arg
+			: (Node *) ((CollateExpr *) node)->arg;
 	if (IsA(node, Param))
 		arg.given = ((Param *) node)->paramid;
 	else if (IsA(node, CoerceViaIO) && IsA(((CoerceViaIO *) node)->arg, Param) &&

@@ -24,14 +24,14 @@ struct BodyArg {
 };
 
 /*
- * The call of `proc` with arguments of the `given` types and collations, as
- * the parser would build it: a FuncExpr whose arguments are expressions over
+ * The call of `proc` with arguments of the `given` types and collations
+ * (explicit ones as if written with COLLATE), as the parser would build it: a FuncExpr whose arguments are expressions over
  * PARAM_EXEC params 0..ngiven-1, which stand for the given values, and whose
  * inputcollid is the call's collation. Every argument that does not fit is
  * an ERROR raised here, naming `func` (the pglocks function that was called).
  */
 FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
-						   int ngiven, const char *func);
+						   const bool *explicit_collations, int ngiven, const char *func);
 
 /*
  * How to compute argument `expr` of a call built by body_call_expr(); what

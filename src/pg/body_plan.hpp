@@ -18,7 +18,8 @@ struct BodyPlan {
 	Oid			fn;
 	int			in_use;		/* bodies running through it right now */
 	bool		retired;	/* not (or no longer) in the cache: free when done */
-	BodyPlan   *next_failed; /* in the list of plans waiting to be freed */
+	bool		failed;		/* its call raised: waiting, through next_failed, to be freed */
+	BodyPlan   *next_failed;
 	bool		strict;
 	Oid			collation;	/* the call's input collation, as the parser would set it */
 	int			nargs;		/* the body's own arguments */

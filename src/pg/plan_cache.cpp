@@ -41,8 +41,10 @@ hash_key(const void *data, Size)
 
 	hash = hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->given),
 										 key->nargs * sizeof(Oid)));
-	return hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->collations),
+	hash = hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->collations),
 										 key->nargs * sizeof(Oid)));
+	return hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->explicit_collations),
+										 key->nargs * sizeof(bool)));
 }
 
 /* Free every plan not in use; one in use is freed when its call ends. */
@@ -119,7 +121,7 @@ cache_plan(const PlanKey &key, BodyPlan *plan)
 void
 plan_released(BodyPlan *plan)
 {
-	if (plan->retired && plan->in_use == 0)
+	if (plan->retired && plan->in_use == 0 && !plan->failed)
 		MemoryContextDelete(plan->cxt);
 }
 
@@ -144,8 +146,9 @@ plan_failed(BodyPlan *plan)
 	}
 	plan->retired = true;
 	epoch++;					/* call sites forget it too */
-	if (plan->in_use == 0)
+	if (plan->in_use == 0 && !plan->failed)
 	{
+		plan->failed = true;
 		/* Out of the failing call's memory, which the abort may free first. */
 		MemoryContextSetParent(plan->cxt, plans_cxt);
 		plan->next_failed = failed;

@@ -20,6 +20,7 @@ struct PlanKey {
 	int			nargs;
 	Oid			given[FUNC_MAX_ARGS];		/* zero past nargs */
 	Oid			collations[FUNC_MAX_ARGS];	/* zero past nargs */
+	bool		explicit_collations[FUNC_MAX_ARGS]; /* COLLATE at the call site */
 };
 
 /*

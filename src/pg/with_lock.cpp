@@ -1,20 +1,19 @@
 #include "pg/with_lock.hpp"
 
+#include "pg/body.hpp"
+
 namespace pglocks::pg {
+namespace {
 
-bool
-run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
-			   const BodyCall &body)
+/* Run the body under a lock already held; a session lock is released after it. */
+void
+call_holding(const AdvisoryLock &lock, Scope scope, FunctionCallInfo body)
 {
-	if (!acquire(lock, scope, policy))
-		return false;
-
 	if (scope == Scope::Transaction)
 	{
 		call_body(body);
-		return true;
+		return;
 	}
-
 	PG_TRY();
 	{
 		call_body(body);
@@ -28,7 +27,33 @@ run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
 		release_session_hold(lock);
 	}
 	PG_END_TRY();
-	return true;
+}
+
+} // namespace
+
+bool
+run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
+			   FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
+{
+	BodyPlan   *plan = choose_body(outer, fn, first_arg, func);
+	volatile bool acquired = false;
+
+	PG_TRY();
+	{
+		FunctionCallInfo body = bind_body(plan, outer, first_arg);
+
+		acquired = acquire(lock, scope, policy);
+		if (acquired)
+			call_holding(lock, scope, body);
+	}
+	PG_CATCH();
+	{
+		body_failed(plan);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	body_done(plan);
+	return acquired;
 }
 
 } // namespace pglocks::pg

@@ -231,3 +231,22 @@ DROP CAST (int AS pair);
 SELECT pglocks.with_lock('k', false, true, 'b_pair(pair)', 6);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory';
+
+-- Each call site calls the body through state of its own, as the executor
+-- gives a direct call an FmgrInfo of its own per query: a SQL body resolves
+-- names under the search_path (and role) of the call it runs in, even when
+-- the same body already ran under another earlier in the transaction.
+CREATE SCHEMA first_path;
+CREATE SCHEMA second_path;
+CREATE FUNCTION first_path.helper() RETURNS text LANGUAGE sql AS $$ SELECT 'first_path.helper' $$;
+CREATE FUNCTION second_path.helper() RETURNS text LANGUAGE sql AS $$ SELECT 'second_path.helper' $$;
+SET check_function_bodies = off;
+CREATE FUNCTION b_helper() RETURNS text LANGUAGE sql AS $$ SELECT public.saw(helper()) $$;
+RESET check_function_bodies;
+BEGIN;
+SET LOCAL search_path = first_path, public;
+SELECT pglocks.with_lock('k', false, true, 'public.b_helper()');
+SET LOCAL search_path = second_path, public;
+SELECT pglocks.with_lock('k', false, true, 'public.b_helper()');
+COMMIT;
+SELECT got FROM seen ORDER BY n DESC LIMIT 2;

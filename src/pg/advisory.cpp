@@ -98,15 +98,18 @@ is_our_timeout(const ErrorData *error, TimestampTz deadline, bool statement_time
  * Wait at most `millis` for a lock that was busy a moment ago, with
  * lock_timeout set to it, in an internal subtransaction: the lock timeout
  * is an ERROR, and only rolling back a subtransaction recovers from one
- * safely (as a PL/pgSQL EXCEPTION block does). That also gives back a
- * transaction hold granted as the timeout fired; a session one is given
- * back here.
+ * safely (as a PL/pgSQL EXCEPTION block does). A transaction lock is taken
+ * for the caller's resource owner, as pg_advisory_xact_lock's is (a cursor's
+ * portal, say, which outlives ROLLBACK TO SAVEPOINT), not the
+ * subtransaction's. A lock granted as the wait ended in an error is given
+ * back: this backend did not hold it in this mode before the wait.
  */
 bool
 wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	ResourceOwner subxact_owner;
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
 	bool		statement_timeout_armed = get_timeout_active(STATEMENT_TIMEOUT);
 	volatile bool acquired = true;
@@ -114,13 +117,16 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 
 	snprintf(value, sizeof(value), "%d", millis);
 	BeginInternalSubTransaction(NULL);
+	subxact_owner = CurrentResourceOwner;
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		/* Saved in the subtransaction's GUC nest level: restored at its end. */
 		(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+		CurrentResourceOwner = owner;
 		(void) LockAcquire(&lock.tag, lock.mode, scope == Scope::Session, false);
+		CurrentResourceOwner = subxact_owner;
 		CHECK_FOR_INTERRUPTS();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -132,10 +138,11 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 
 		/*
 		 * ProcessInterrupts() clears InterruptPending before it raises a
-		 * timeout; whatever else was pending with it (a parallel worker's
-		 * message, a barrier, ...) must still be seen.
+		 * timeout; whatever else was pending with it (a barrier, a request
+		 * to log memory contexts, ...) must still be seen.
 		 */
 		InterruptPending = true;
+		CurrentResourceOwner = subxact_owner;
 		MemoryContextSwitchTo(cxt);
 		error = CopyErrorData();
 		FlushErrorState();
@@ -144,6 +151,8 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 		CurrentResourceOwner = owner;
 		if (scope == Scope::Session)
 			release_session_hold(lock);
+		else if (pglocks_lock_held(&lock.tag, lock.mode))
+			LockRelease(&lock.tag, lock.mode, false);
 		if (!is_our_timeout(error, deadline, statement_timeout_armed))
 			ReThrowError(error);
 		FreeErrorData(error);

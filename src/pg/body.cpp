@@ -5,6 +5,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -21,38 +22,30 @@ extern "C" {
 
 namespace pglocks::pg {
 
-namespace {
-
-/* What a call site's plan was, in which cache epoch. */
-struct SitePlan {
-	BodyPlan   *plan;
-	uint64		epoch;
+/*
+ * What one call site (one FmgrInfo of with_lock, in its fn_extra) calls the
+ * body through: its own copy of the plan, with its own FmgrInfos, which keep
+ * state between calls in fn_extra (a SQL function its parsed and planned
+ * queries, for instance). The executor gives a direct call an FmgrInfo of its
+ * own per query in the same way; sharing one across call sites would share
+ * that state across roles, search_paths and collations.
+ */
+struct BodySite {
+	bool		built;
+	MemoryContext cxt;			/* what a rebuild reuses; the first build is in fn_mcxt */
+	uint64		epoch;			/* the plan cache's when it was built */
+	bool		failed;			/* its last call raised: build it again */
+	Oid			fn;
+	bool		strict;
+	Oid			collation;		/* the body's input collation */
+	int			nargs;
+	BodyArg    *args;
+	FmgrInfo	flinfo;
 };
 
-/*
- * The collation of argument `argno` as the call site passes it, into
- * key->collations[i]: an expression's own, or its type's default one if there
- * is no expression to ask. Explicit (COLLATE) if the planner turned a
- * CollateExpr into a RelabelType, the only RelabelType that keeps the type.
- */
-void
-given_collation(FunctionCallInfo outer, int argno, PlanKey *key, int i)
-{
-	Node	   *call = outer->flinfo->fn_expr;
-	Node	   *arg;
+namespace {
 
-	if (call == NULL || !IsA(call, FuncExpr))
-	{
-		key->collations[i] = get_typcollation(key->given[i]);
-		return;
-	}
-	arg = static_cast<Node *>(list_nth(((FuncExpr *) call)->args, argno));
-	key->collations[i] = exprCollation(arg);
-	key->explicit_collations[i] = IsA(arg, RelabelType) && OidIsValid(key->collations[i]) &&
-		exprType((Node *) ((RelabelType *) arg)->arg) == key->given[i];
-}
-
-/* The body and the types and collations of the arguments this call site passes it. */
+/* The body and the types of the arguments this call site passes it. */
 PlanKey
 plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func)
 {
@@ -74,9 +67,48 @@ plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("could not determine the types of the arguments passed to %s", func)));
-		given_collation(outer, first_arg + i, &key, i);
 	}
 	return key;
+}
+
+/*
+ * The body's input collation. The parser has merged the collations of
+ * with_lock's own arguments, explicit COLLATEs included, into its input
+ * collation: the key's and the body's arguments'. A key whose collation is
+ * the default one (a literal, a column without COLLATE) or that has none (a
+ * bigint or pair key) cannot change that merge when it found a collation,
+ * so that is the body's own, as a direct call would have it. Otherwise the
+ * body's arguments are merged here, all as implicit collations; if none has
+ * a collation, the body gets the one its untyped literals would
+ * (`literal_collation`, from the plan).
+ */
+Oid
+body_collation(FunctionCallInfo outer, int first_arg, Oid literal_collation)
+{
+	Node	   *call = outer->flinfo->fn_expr;
+	List	   *args;
+	Oid			key_collation;
+	Oid			merged = InvalidOid;
+
+	if (call == NULL || !IsA(call, FuncExpr))
+		return OidIsValid(outer->fncollation) ? outer->fncollation : literal_collation;
+	args = ((FuncExpr *) call)->args;
+	key_collation = exprCollation(static_cast<Node *>(linitial(args)));
+	if ((!OidIsValid(key_collation) || key_collation == DEFAULT_COLLATION_OID) &&
+		OidIsValid(outer->fncollation))
+		return outer->fncollation;
+	for (int i = first_arg; i < list_length(args); i++)
+	{
+		Oid			collation = exprCollation(static_cast<Node *>(list_nth(args, i)));
+
+		if (!OidIsValid(collation) || collation == merged)
+			continue;
+		if (!OidIsValid(merged) || merged == DEFAULT_COLLATION_OID)
+			merged = collation;
+		else if (collation != DEFAULT_COLLATION_OID)
+			return InvalidOid;	/* a conflict: no collation, as in a direct call */
+	}
+	return OidIsValid(merged) ? merged : literal_collation;
 }
 
 void
@@ -135,7 +167,6 @@ build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 	Oid			fn = key.fn;
 	HeapTuple	tuple;
 	Form_pg_proc proc;
-	FuncExpr   *call;
 	BodyPlan   *plan;
 	MemoryContext old;
 	ListCell   *lc;
@@ -152,19 +183,16 @@ build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 	check_kind(proc, fn, func);
 
 	old = MemoryContextSwitchTo(cxt);
-	call = body_call_expr(proc, fn, key.given, key.collations, key.explicit_collations, key.nargs,
-						  func);
 	plan = static_cast<BodyPlan *>(palloc0(sizeof(BodyPlan)));
 	plan->cxt = cxt;
 	plan->fn = fn;
-	plan->collation = call->inputcollid;
 	plan->strict = proc->proisstrict;
-	plan->nargs = list_length(call->args);
+	plan->call = body_call_expr(proc, fn, key.given, key.nargs, func);
+	plan->nargs = list_length(plan->call->args);
 	plan->args = static_cast<BodyArg *>(palloc(plan->nargs * sizeof(BodyArg)));
-	foreach(lc, call->args)
+	foreach(lc, plan->call->args)
 		plan->args[i++] = body_arg(static_cast<Expr *>(lfirst(lc)));
-	fmgr_info_cxt(fn, &plan->flinfo, cxt);
-	fmgr_info_set_expr((Node *) call, &plan->flinfo);
+	fmgr_info(fn, &plan->flinfo);
 	MemoryContextSwitchTo(old);
 
 	ReleaseSysCache(tuple);
@@ -172,93 +200,133 @@ build_plan(const PlanKey &key, const char *func, MemoryContext cxt)
 }
 
 /*
- * The plan for this call: the one this call site used last, else the
- * backend's cached one, else a new one. A plan is never used by two calls at
- * once (a body that calls with_lock again with itself gets a fresh plan for
- * that call): fmgr_sql, for one, keeps per-call state in fn_extra.
+ * Copy `plan` into `site`, as this call site's own. The first build lives as
+ * long as the site's FmgrInfo (a query, or a PL/pgSQL expression's
+ * transaction); a rebuild, rare, goes to a memory context of its own, reset
+ * by the next one.
  */
-BodyPlan *
-plan_for(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *func)
+void
+build_site(BodySite *site, const BodyPlan *plan, FunctionCallInfo outer, int first_arg,
+		   uint64 epoch)
 {
-	FmgrInfo   *site = outer->flinfo;
-	SitePlan   *last = static_cast<SitePlan *>(site->fn_extra);
+	MemoryContext cxt = outer->flinfo->fn_mcxt;
+	MemoryContext old;
+	FuncExpr   *call;
+
+	if (site->built)
+	{
+		if (site->cxt == NULL)
+			site->cxt = AllocSetContextCreate(cxt, "pglocks body call", ALLOCSET_SMALL_SIZES);
+		else
+			MemoryContextReset(site->cxt);
+		cxt = site->cxt;
+	}
+	old = MemoryContextSwitchTo(cxt);
+	site->fn = plan->fn;
+	site->strict = plan->strict;
+	site->collation = body_collation(outer, first_arg, plan->call->inputcollid);
+	site->nargs = plan->nargs;
+	site->args = static_cast<BodyArg *>(palloc(plan->nargs * sizeof(BodyArg)));
+	for (int i = 0; i < plan->nargs; i++)
+	{
+		site->args[i] = plan->args[i];
+		site->args[i].expr = static_cast<Expr *>(copyObjectImpl(plan->args[i].expr));
+		if (plan->args[i].input != NULL)
+		{
+			site->args[i].input = static_cast<FmgrInfo *>(palloc(sizeof(FmgrInfo)));
+			fmgr_info_copy(site->args[i].input, plan->args[i].input, cxt);
+		}
+	}
+	call = static_cast<FuncExpr *>(copyObjectImpl(plan->call));
+	call->inputcollid = site->collation;
+	fmgr_info_copy(&site->flinfo, const_cast<FmgrInfo *>(&plan->flinfo), cxt);
+	fmgr_info_set_expr((Node *) call, &site->flinfo);
+	MemoryContextSwitchTo(old);
+
+	site->built = true;
+	site->epoch = epoch;
+	site->failed = false;
+}
+
+/*
+ * The call site's state for calling `fn`: as it was for its last call, if
+ * that was to the same body, returned, and no catalog change came since;
+ * else built again from the plan cache (and the plan built and cached if
+ * need be).
+ */
+BodySite *
+site_for(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
+{
+	BodySite   *site = static_cast<BodySite *>(outer->flinfo->fn_extra);
 	uint64		epoch = plan_cache_epoch();
 	PlanKey		key;
-	BodyPlan   *cached;
 	BodyPlan   *plan;
 
-	free_failed_plans();
-	if (last != NULL && last->epoch == epoch && last->plan->fn == fn && last->plan->in_use == 0)
-		return last->plan;
-
-	key = plan_key(outer, fn, first_arg, nargs, func);
-	cached = cached_plan(key);
-	if (cached != NULL && cached->in_use == 0)
-		plan = cached;
-	else
+	if (site == NULL)
 	{
-		/* Under the current context until cached: an error frees it. */
-		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pglocks body plan",
-												  ALLOCSET_SMALL_SIZES);
+		site = static_cast<BodySite *>(MemoryContextAllocZero(outer->flinfo->fn_mcxt,
+															  sizeof(BodySite)));
+		outer->flinfo->fn_extra = site;
+	}
+	if (site->built && !site->failed && site->fn == fn && site->epoch == epoch)
+		return site;
 
-		plan = build_plan(key, func, cxt);
-		/*
-		 * In use by an outer call, or pg_proc changed while checking: this
-		 * call only, freed when it ends (a recursive body would otherwise
-		 * pile up one plan per level until the statement ends).
-		 */
-		if (cached != NULL || plan_cache_epoch() != epoch)
-		{
-			plan->retired = true;
-			return plan;
-		}
+	/*
+	 * Built again: the site's last call is over, and if it raised, the error
+	 * has been cleaned up, so nothing refers to its state any more.
+	 */
+	key = plan_key(outer, fn, first_arg, outer->nargs - first_arg, func);
+	plan = cached_plan(key);
+	if (plan != NULL)
+	{
+		build_site(site, plan, outer, first_arg, epoch);
+		return site;
+	}
+
+	/* Under the current context until cached: an error frees it. */
+	plan = build_plan(key, func, AllocSetContextCreate(CurrentMemoryContext, "pglocks body plan",
+													   ALLOCSET_SMALL_SIZES));
+	build_site(site, plan, outer, first_arg, epoch);
+	/* A catalog change while checking: good for this call only. */
+	if (plan_cache_epoch() == epoch)
 		cache_plan(key, plan);
-	}
-
-	if (last == NULL)
-	{
-		last = static_cast<SitePlan *>(MemoryContextAlloc(site->fn_mcxt, sizeof(SitePlan)));
-		site->fn_extra = last;
-	}
-	last->plan = plan;
-	last->epoch = plan_cache_epoch();
-	return plan;
+	else
+		MemoryContextDelete(plan->cxt);
+	return site;
 }
 
 } // namespace
 
-BodyPlan *
+BodySite *
 choose_body(FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 {
-	BodyPlan   *plan;
+	BodySite   *site;
 
 	check_stack_depth();		/* bodies may call with_lock again */
-	plan = plan_for(outer, fn, first_arg, outer->nargs - first_arg, func);
+	site = site_for(outer, fn, first_arg, func);
 
 	/* Checked on every call: the user and their roles may change. */
 	if (pglocks_proc_aclcheck(fn, GetUserId()) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fn));
 	InvokeFunctionExecuteHook(fn);
-
-	plan->in_use++;
-	return plan;
+	return site;
 }
 
 FunctionCallInfo
-bind_body(BodyPlan *plan, FunctionCallInfo outer, int first_arg)
+bind_body(BodySite *site, FunctionCallInfo outer, int first_arg)
 {
 	FunctionCallInfo fcinfo;
 
-	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(plan->nargs)));
-	InitFunctionCallInfoData(*fcinfo, &plan->flinfo, plan->nargs, plan->collation, NULL, NULL);
-	eval_body_args(plan->args, plan->nargs, outer, first_arg, fcinfo->args);
-	for (int i = 0; plan->strict && i < plan->nargs; i++)
+	fcinfo = static_cast<FunctionCallInfo>(palloc(SizeForFunctionCallInfo(site->nargs)));
+	InitFunctionCallInfoData(*fcinfo, &site->flinfo, site->nargs, site->collation, NULL, NULL);
+	eval_body_args(site->args, site->nargs, outer, first_arg, fcinfo->args);
+	for (int i = 0; site->strict && i < site->nargs; i++)
 	{
 		if (fcinfo->args[i].isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d for %s is null, but the function is strict",
-							i + 1, format_procedure(plan->fn)),
+							i + 1, format_procedure(site->fn)),
 					 errhint("Pass a value, or declare the function CALLED ON NULL INPUT.")));
 	}
 	return fcinfo;
@@ -276,16 +344,9 @@ call_body(FunctionCallInfo fcinfo)
 }
 
 void
-body_done(BodyPlan *plan)
+body_failed(BodySite *site)
 {
-	plan->in_use--;
-	plan_released(plan);
-}
-
-void
-body_failed(BodyPlan *plan)
-{
-	plan_failed(plan);
+	site->failed = true;
 }
 
 } // namespace pglocks::pg

@@ -18,24 +18,17 @@ namespace {
 
 /* Given argument i, of type `type`, inside the call expression. */
 Node *
-given_param(int i, Oid type, Oid collation, bool explicit_collation)
+given_param(int i, Oid type)
 {
 	Param	   *param = makeNode(Param);
-	CollateExpr *collate;
 
 	param->paramkind = PARAM_EXEC;
 	param->paramid = i;
 	param->paramtype = type;
 	param->paramtypmod = -1;
-	param->paramcollid = collation;
+	param->paramcollid = get_typcollation(type);
 	param->location = -1;
-	if (!explicit_collation)
-		return (Node *) param;
-	collate = makeNode(CollateExpr);
-	collate->arg = (Expr *) param;
-	collate->collOid = collation;
-	collate->location = -1;
-	return (Node *) collate;
+	return (Node *) param;
 }
 
 /*
@@ -177,8 +170,7 @@ given_values(FunctionCallInfo outer, int first_given)
 } // namespace
 
 FuncExpr *
-body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
-			   const bool *explicit_collations, int ngiven, const char *func)
+body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, int ngiven, const char *func)
 {
 	Oid			variadic = proc->provariadic;
 	bool		spread = false; /* the variadic array is built from the arguments */
@@ -224,7 +216,7 @@ body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collation
 
 	for (int i = 0; i < ngiven; i++)
 	{
-		Node	   *arg = given_param(i, given[i], collations[i], explicit_collations[i]);
+		Node	   *arg = given_param(i, given[i]);
 
 		actual[i] = given[i];
 		/*
@@ -246,6 +238,7 @@ body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collation
 
 	call = makeFuncExpr(fn, rettype, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	call->funcvariadic = OidIsValid(variadic) && variadic != ANYOID;
+	/* The call's input collation is the call site's (see body.cpp). */
 	assign_expr_collations(NULL, (Node *) call);
 	return call;
 }
@@ -256,47 +249,45 @@ body_arg(Expr *expr)
 	Node	   *node = (Node *) expr;
 	BodyArg		arg = {-1, NULL, InvalidOid, expr};
 
-	/* A binary-compatible type or another collation: the same Datum. */
-	while (IsA(node, RelabelType) || IsA(node, CollateExpr))
-		node = IsA(node, RelabelType) ? (Node *) ((RelabelType *) node)->arg
-			: (Node *) ((CollateExpr *) node)->arg;
+	/* A binary-compatible type: the same Datum. */
+	while (IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
 	if (IsA(node, Param))
 		arg.given = ((Param *) node)->paramid;
 	else if (IsA(node, CoerceViaIO) && IsA(((CoerceViaIO *) node)->arg, Param) &&
 			 exprType((Node *) ((CoerceViaIO *) node)->arg) == UNKNOWNOID)
 	{
 		/*
-		 * What CoerceViaIO does for an unknown value, its text being the
-		 * Datum: kept with the plan, as a query keeps it while it runs (a
-		 * domain's input function looks its constraints up on every call).
+		 * What CoerceViaIO does for an unknown value, whose Datum is its
+		 * text, without setting up an expression for it on every call.
 		 */
 		Oid			input;
 
 		arg.given = ((Param *) ((CoerceViaIO *) node)->arg)->paramid;
-		arg.input = static_cast<FmgrInfo *>(palloc(sizeof(FmgrInfo)));
 		getTypeInputInfo(((CoerceViaIO *) node)->resulttype, &input, &arg.ioparam);
+		arg.input = static_cast<FmgrInfo *>(palloc(sizeof(FmgrInfo)));
 		fmgr_info(input, arg.input);
 	}
 	return arg;
 }
 
 void
-eval_body_args(const BodyArg *plan, int nargs, FunctionCallInfo outer, int first_given,
+eval_body_args(const BodyArg *site_args, int nargs, FunctionCallInfo outer, int first_given,
 			   NullableDatum *args)
 {
 	ExprContext *econtext = NULL;
 
 	for (int i = 0; i < nargs; i++)
 	{
-		ExprState  *state;
+		const BodyArg *arg = &site_args[i];
 
-		if (plan[i].given >= 0)
+		if (arg->given >= 0)
 		{
-			args[i] = outer->args[first_given + plan[i].given];
-			if (plan[i].input != NULL)
-				args[i].value = InputFunctionCall(plan[i].input,
+			args[i] = outer->args[first_given + arg->given];
+			if (arg->input != NULL)
+				args[i].value = InputFunctionCall(arg->input,
 												  args[i].isnull ? NULL : DatumGetCString(args[i].value),
-												  plan[i].ioparam, -1);
+												  arg->ioparam, -1);
 			continue;
 		}
 		/*
@@ -306,8 +297,7 @@ eval_body_args(const BodyArg *plan, int nargs, FunctionCallInfo outer, int first
 		 */
 		if (econtext == NULL)
 			econtext = given_values(outer, first_given);
-		state = ExecInitExpr(plan[i].expr, NULL);
-		args[i].value = ExecEvalExpr(state, econtext, &args[i].isnull);
+		args[i].value = ExecEvalExpr(ExecInitExpr(arg->expr, NULL), econtext, &args[i].isnull);
 	}
 	if (econtext != NULL)
 		FreeExprContext(econtext, true);

@@ -24,27 +24,29 @@ struct BodyArg {
 };
 
 /*
- * The call of `proc` with arguments of the `given` types and collations
- * (explicit ones as if written with COLLATE), as the parser would build it: a FuncExpr whose arguments are expressions over
- * PARAM_EXEC params 0..ngiven-1, which stand for the given values, and whose
- * inputcollid is the call's collation. Every argument that does not fit is
- * an ERROR raised here, naming `func` (the pglocks function that was called).
+ * The call of `proc` with arguments of the `given` types, as the parser
+ * would build it: a FuncExpr whose arguments are expressions over PARAM_EXEC
+ * params 0..ngiven-1, which stand for the given values. Every argument that
+ * does not fit is an ERROR raised here, naming `func` (the pglocks function
+ * that was called).
  */
-FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, const Oid *collations,
-						   const bool *explicit_collations, int ngiven, const char *func);
+FuncExpr   *body_call_expr(Form_pg_proc proc, Oid fn, const Oid *given, int ngiven,
+						   const char *func);
 
 /*
- * How to compute argument `expr` of a call built by body_call_expr(); what
- * it keeps is allocated in the current memory context.
+ * How to compute argument `expr` of a call built by body_call_expr(); an
+ * input function's FmgrInfo is allocated in the current memory context, and
+ * is only ever copied (fmgr_info_copy), never called through.
  */
 BodyArg		body_arg(Expr *expr);
 
 /*
  * The body's arguments for one call, into `args`, from the given values
- * (outer arguments first_given..). Evaluates the expressions among `plan`;
- * their errors (a failed cast, a domain's CHECK) are raised here.
+ * (outer arguments first_given..), through a call site's copy of the plan's
+ * BodyArgs, with FmgrInfos of its own. Evaluates the expressions
+ * among them; their errors (a failed cast, a domain's CHECK) are raised here.
  */
-void		eval_body_args(const BodyArg *plan, int nargs, FunctionCallInfo outer,
+void		eval_body_args(const BodyArg *site_args, int nargs, FunctionCallInfo outer,
 						   int first_given, NullableDatum *args);
 
 } // namespace pglocks::pg

@@ -1,12 +1,16 @@
 /*
- * A checked body, ready to call: what prepare_body() builds once and then
- * reuses through the plan cache (pg/plan_cache.hpp).
+ * A checked body: what prepare_body() builds once per body and argument
+ * types and keeps in the plan cache (pg/plan_cache.hpp). It is read-only once
+ * built and holds no executor state: each call site makes its own copy to
+ * call through (pg/body.hpp), as the executor makes its own FmgrInfo for
+ * each query.
  */
 #pragma once
 
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "nodes/primnodes.h"
 }
 
 #include "pg/body_args.hpp"
@@ -14,17 +18,13 @@ extern "C" {
 namespace pglocks::pg {
 
 struct BodyPlan {
-	MemoryContext cxt;	/* holds this plan and everything the body caches in flinfo */
+	MemoryContext cxt;	/* holds this plan */
 	Oid			fn;
-	int			in_use;		/* bodies running through it right now */
-	bool		retired;	/* not (or no longer) in the cache: free when done */
-	bool		failed;		/* its call raised: waiting, through next_failed, to be freed */
-	BodyPlan   *next_failed;
 	bool		strict;
-	Oid			collation;	/* the call's input collation, as the parser would set it */
 	int			nargs;		/* the body's own arguments */
 	BodyArg    *args;
-	FmgrInfo	flinfo;		/* fn_expr is the call, as the parser builds it */
+	FuncExpr   *call;		/* the call, as the parser builds it */
+	FmgrInfo	flinfo;		/* the body's, to copy (fmgr_info_copy); never called through */
 };
 
 } // namespace pglocks::pg

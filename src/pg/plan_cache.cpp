@@ -20,11 +20,10 @@ struct PlanEntry {
 };
 
 HTAB	   *plans = NULL;
-MemoryContext plans_cxt = NULL; /* parent of every cached or failed plan's context */
+MemoryContext plans_cxt = NULL; /* parent of every cached plan's context, and of the table */
 uint64		epoch = 0;
 uint64		catalog_generation = 0; /* bumped on every pg_proc or pg_cast invalidation */
 uint64		checked_generation = 0;
-BodyPlan   *failed = NULL;		/* plans to free, through next_failed */
 
 void
 on_catalog_change(Datum, int, uint32)
@@ -39,34 +38,20 @@ hash_key(const void *data, Size)
 	const PlanKey *key = static_cast<const PlanKey *>(data);
 	uint32		hash = hash_bytes_uint32(key->fn) ^ hash_bytes_uint32(key->nargs);
 
-	hash = hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->given),
+	return hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->given),
 										 key->nargs * sizeof(Oid)));
-	hash = hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->collations),
-										 key->nargs * sizeof(Oid)));
-	return hash_combine(hash, hash_bytes(reinterpret_cast<const unsigned char *>(key->explicit_collations),
-										 key->nargs * sizeof(bool)));
 }
 
-/* Free every plan not in use; one in use is freed when its call ends. */
+/* Free every plan: none is in use, since call sites copy what they use. */
 void
 drop_all()
 {
-	HASH_SEQ_STATUS scan;
-	PlanEntry  *entry;
-
 	epoch++;
 	if (plans == NULL)
 		return;
-	hash_seq_init(&scan, plans);
-	while ((entry = static_cast<PlanEntry *>(hash_seq_search(&scan))) != NULL)
-	{
-		if (entry->plan->in_use > 0)
-			entry->plan->retired = true;
-		else
-			MemoryContextDelete(entry->plan->cxt);
-	}
 	hash_destroy(plans);
 	plans = NULL;
+	MemoryContextReset(plans_cxt);
 }
 
 } // namespace
@@ -116,56 +101,6 @@ cache_plan(const PlanKey &key, BodyPlan *plan)
 	Assert(!found);
 	entry->plan = plan;
 	MemoryContextSetParent(plan->cxt, plans_cxt);
-}
-
-void
-plan_released(BodyPlan *plan)
-{
-	if (plan->retired && plan->in_use == 0 && !plan->failed)
-		MemoryContextDelete(plan->cxt);
-}
-
-void
-plan_failed(BodyPlan *plan)
-{
-	plan->in_use--;
-	if (!plan->retired && plans != NULL)
-	{
-		HASH_SEQ_STATUS scan;
-		PlanEntry  *entry;
-
-		hash_seq_init(&scan, plans);
-		while ((entry = static_cast<PlanEntry *>(hash_seq_search(&scan))) != NULL)
-		{
-			if (entry->plan != plan)
-				continue;
-			hash_seq_term(&scan);
-			(void) hash_search(plans, &entry->key, HASH_REMOVE, NULL);
-			break;
-		}
-	}
-	plan->retired = true;
-	epoch++;					/* call sites forget it too */
-	if (plan->in_use == 0 && !plan->failed)
-	{
-		plan->failed = true;
-		/* Out of the failing call's memory, which the abort may free first. */
-		MemoryContextSetParent(plan->cxt, plans_cxt);
-		plan->next_failed = failed;
-		failed = plan;
-	}
-}
-
-void
-free_failed_plans()
-{
-	while (failed != NULL)
-	{
-		BodyPlan   *plan = failed;
-
-		failed = plan->next_failed;
-		MemoryContextDelete(plan->cxt);
-	}
 }
 
 void

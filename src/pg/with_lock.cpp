@@ -35,12 +35,12 @@ bool
 run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
 			   FunctionCallInfo outer, Oid fn, int first_arg, const char *func)
 {
-	BodyPlan   *plan = choose_body(outer, fn, first_arg, func);
+	BodySite   *site = choose_body(outer, fn, first_arg, func);
 	volatile bool acquired = false;
 
 	PG_TRY();
 	{
-		FunctionCallInfo body = bind_body(plan, outer, first_arg);
+		FunctionCallInfo body = bind_body(site, outer, first_arg);
 
 		acquired = acquire(lock, scope, policy);
 		if (acquired)
@@ -48,11 +48,10 @@ run_under_lock(const AdvisoryLock &lock, Scope scope, core::WaitPolicy policy,
 	}
 	PG_CATCH();
 	{
-		body_failed(plan);
+		body_failed(site);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	body_done(plan);
 	return acquired;
 }
 

@@ -160,6 +160,16 @@ INSERT INTO words VALUES ('a', 'B');
 SELECT b_less(a COLLATE "en-x-icu", b) AS direct FROM words \gset
 SELECT pglocks.with_lock('k', false, true, 'b_less(text,text)', a COLLATE "en-x-icu", b) FROM words;
 SELECT got, got = :'direct' AS same_as_direct FROM seen ORDER BY n DESC LIMIT 1;
+-- an explicit COLLATE on the key is the key's only
+SELECT pglocks.with_lock('k' COLLATE "en-x-icu", false, true, 'b_less(text,text)', a, b) FROM words;
+SELECT got FROM seen ORDER BY n DESC LIMIT 1;
+-- a domain with a collation of its own gives the body that collation
+CREATE DOMAIN icu_text AS text COLLATE "en-x-icu";
+CREATE FUNCTION b_less_icu(a icu_text, b text) RETURNS text
+LANGUAGE plpgsql AS $$ BEGIN RETURN saw(format('%s < %s: %s', a, b, a < b)); END $$;
+SELECT c.args, r.locked, r.direct IS NOT DISTINCT FROM r.locked AS same_as_direct
+FROM (VALUES ($$'a', 'B'$$), ($$'a'::text, 'B'$$)) AS c(args),
+     LATERAL direct_and_locked('b_less_icu(icu_text,text)', c.args) AS r;
 -- an untyped literal takes its parameter type's collation
 SELECT pglocks.with_lock(1, false, true, 'upper(text)', 'x');
 
@@ -250,3 +260,22 @@ SET LOCAL search_path = second_path, public;
 SELECT pglocks.with_lock('k', false, true, 'public.b_helper()');
 COMMIT;
 SELECT got FROM seen ORDER BY n DESC LIMIT 2;
+
+-- An anonymous record for a composite parameter: a direct call converts a
+-- ROW(...) field by field at parse time; through with_lock it needs a cast.
+SELECT pglocks.with_lock('k', false, true, 'b_pair(pair)', ROW(1, 2));
+\echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, true, 'b_pair(pair)', ROW(1, 2)::pair);
+SELECT got FROM seen ORDER BY n DESC LIMIT 1;
+
+-- A table's inheritance, changed after a body was checked with it: a child's
+-- row no longer converts to the parent's type.
+CREATE TABLE parent_row (a int);
+CREATE TABLE child_row (b text) INHERITS (parent_row);
+INSERT INTO child_row VALUES (1, 'x');
+CREATE FUNCTION b_parent(p parent_row) RETURNS text
+LANGUAGE sql AS $$ SELECT saw(format('%s: %s', pg_typeof(p), p)) $$;
+SELECT pglocks.with_lock('k', false, true, 'b_parent(parent_row)', c) FROM ONLY child_row AS c;
+ALTER TABLE child_row NO INHERIT parent_row;
+SELECT pglocks.with_lock('k', false, true, 'b_parent(parent_row)', c) FROM ONLY child_row AS c;
+\echo :LAST_ERROR_SQLSTATE

@@ -5,11 +5,11 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/objectaccess.h"
-#include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parse_collate.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -71,44 +71,67 @@ plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 	return key;
 }
 
-/*
- * The body's input collation. The parser has merged the collations of
- * with_lock's own arguments, explicit COLLATEs included, into its input
- * collation: the key's and the body's arguments'. A key whose collation is
- * the default one (a literal, a column without COLLATE) or that has none (a
- * bigint or pair key) cannot change that merge when it found a collation,
- * so that is the body's own, as a direct call would have it. Otherwise the
- * body's arguments are merged here, all as implicit collations; if none has
- * a collation, the body gets the one its untyped literals would
- * (`literal_collation`, from the plan).
- */
-Oid
-body_collation(FunctionCallInfo outer, int first_arg, Oid literal_collation)
+/* The collation of each argument the call site passes (exprCollation). */
+void
+given_collations(FunctionCallInfo outer, int first_arg, int ngiven, Oid *collations)
 {
 	Node	   *call = outer->flinfo->fn_expr;
-	List	   *args;
-	Oid			key_collation;
-	Oid			merged = InvalidOid;
 
-	if (call == NULL || !IsA(call, FuncExpr))
-		return OidIsValid(outer->fncollation) ? outer->fncollation : literal_collation;
-	args = ((FuncExpr *) call)->args;
-	key_collation = exprCollation(static_cast<Node *>(linitial(args)));
-	if ((!OidIsValid(key_collation) || key_collation == DEFAULT_COLLATION_OID) &&
-		OidIsValid(outer->fncollation))
-		return outer->fncollation;
-	for (int i = first_arg; i < list_length(args); i++)
+	for (int i = 0; i < ngiven; i++)
+		collations[i] = call != NULL && IsA(call, FuncExpr)
+			? exprCollation(static_cast<Node *>(list_nth(((FuncExpr *) call)->args, first_arg + i)))
+			: get_typcollation(get_fn_expr_argtype(outer->flinfo, first_arg + i));
+}
+
+bool
+set_param_collation(Node *node, void *collations)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
 	{
-		Oid			collation = exprCollation(static_cast<Node *>(list_nth(args, i)));
-
-		if (!OidIsValid(collation) || collation == merged)
-			continue;
-		if (!OidIsValid(merged) || merged == DEFAULT_COLLATION_OID)
-			merged = collation;
-		else if (collation != DEFAULT_COLLATION_OID)
-			return InvalidOid;	/* a conflict: no collation, as in a direct call */
+		((Param *) node)->paramcollid = static_cast<Oid *>(collations)[((Param *) node)->paramid];
+		return false;
 	}
-	return OidIsValid(merged) ? merged : literal_collation;
+	return pglocks_expression_tree_walker(node, set_param_collation, collations);
+}
+
+/*
+ * Give `call` (a call site's copy of a plan's) the collations this call
+ * site passes, as the parser would: the plan was built with each type's
+ * default collation. A collation only reaches the body as an implicit one
+ * here, since the planner keeps no trace of COLLATE; but with_lock's own
+ * input collation, merged by the parser with explicit COLLATEs taken into
+ * account, shows when one of them won: it is then the collation of an
+ * argument passed to the body as it is (on the key, it is not the body's).
+ */
+Oid
+assign_site_collations(FuncExpr *call, const BodyPlan *plan, FunctionCallInfo outer,
+					   int first_arg)
+{
+	int			ngiven = outer->nargs - first_arg;
+	Oid			collations[FUNC_MAX_ARGS];
+	bool		as_planned = true;
+
+	given_collations(outer, first_arg, ngiven, collations);
+	for (int i = 0; i < ngiven; i++)
+		as_planned &= collations[i] == get_typcollation(get_fn_expr_argtype(outer->flinfo,
+																			 first_arg + i));
+	if (!as_planned)
+	{
+		(void) set_param_collation((Node *) call, collations);
+		assign_expr_collations(NULL, (Node *) call);
+	}
+	if (OidIsValid(outer->fncollation) && outer->fncollation != call->inputcollid)
+	{
+		for (int i = 0; i < plan->nargs; i++)
+		{
+			if (plan->args[i].given >= 0 && plan->args[i].input == NULL &&
+				collations[plan->args[i].given] == outer->fncollation)
+				return outer->fncollation;
+		}
+	}
+	return call->inputcollid;
 }
 
 void
@@ -222,23 +245,24 @@ build_site(BodySite *site, const BodyPlan *plan, FunctionCallInfo outer, int fir
 		cxt = site->cxt;
 	}
 	old = MemoryContextSwitchTo(cxt);
+	call = static_cast<FuncExpr *>(copyObjectImpl(plan->call));
 	site->fn = plan->fn;
 	site->strict = plan->strict;
-	site->collation = body_collation(outer, first_arg, plan->call->inputcollid);
+	site->collation = assign_site_collations(call, plan, outer, first_arg);
+	call->inputcollid = site->collation;
 	site->nargs = plan->nargs;
 	site->args = static_cast<BodyArg *>(palloc(plan->nargs * sizeof(BodyArg)));
 	for (int i = 0; i < plan->nargs; i++)
 	{
 		site->args[i] = plan->args[i];
-		site->args[i].expr = static_cast<Expr *>(copyObjectImpl(plan->args[i].expr));
+		/* the copy's own node: a conversion with this site's collations */
+		site->args[i].expr = static_cast<Expr *>(list_nth(call->args, i));
 		if (plan->args[i].input != NULL)
 		{
 			site->args[i].input = static_cast<FmgrInfo *>(palloc(sizeof(FmgrInfo)));
 			fmgr_info_copy(site->args[i].input, plan->args[i].input, cxt);
 		}
 	}
-	call = static_cast<FuncExpr *>(copyObjectImpl(plan->call));
-	call->inputcollid = site->collation;
 	fmgr_info_copy(&site->flinfo, const_cast<FmgrInfo *>(&plan->flinfo), cxt);
 	fmgr_info_set_expr((Node *) call, &site->flinfo);
 	MemoryContextSwitchTo(old);

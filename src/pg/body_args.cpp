@@ -100,6 +100,18 @@ resolve(Form_pg_proc proc, Oid fn, const Oid *given, Oid *declared, int n, const
 	}
 	for (int i = 0; i < n; i++)
 	{
+		/* The parser converts only a ROW() it can see to a composite type. */
+		if (given[i] == RECORDOID && declared[i] != RECORDOID && type_is_rowtype(declared[i]))
+		{
+			if (!report)
+				return InvalidOid;
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %d for %s is an anonymous record, but the function expects %s",
+							i + 1, format_procedure(fn), format_type_be(declared[i])),
+					 errhint("Cast the record to %s, for example ROW(...)::%s.",
+							 format_type_be(declared[i]), format_type_be(declared[i]))));
+		}
 		if (declared[i] == ANYOID ||
 			can_coerce_type(1, &given[i], &declared[i], COERCION_IMPLICIT))
 			continue;

@@ -8,6 +8,7 @@
 #error "pglocks needs PostgreSQL 13 or later (PG_FINALLY)"
 #endif
 
+#include "nodes/nodeFuncs.h"
 #include "storage/lock.h"
 #include "utils/acl.h"
 #if PG_VERSION_NUM >= 160000
@@ -36,6 +37,20 @@ pglocks_lock_acquire_local(const LOCKTAG *tag, LOCKMODE mode, LOCALLOCK **local)
 	return LockAcquireExtended(tag, mode, true, true, false, local, false);
 #else
 	return LockAcquireExtended(tag, mode, true, true, false, local);
+#endif
+}
+
+/* expression_tree_walker() with a typed walker (the walker type changed in 16) */
+static inline bool
+pglocks_expression_tree_walker(Node *node, bool (*walker) (Node *, void *), void *context)
+{
+#if PG_VERSION_NUM >= 160000
+	return expression_tree_walker_impl(node, (tree_walker_callback) walker, context);
+#else
+	/* through void (*)(void), the type that stands for any function */
+	return expression_tree_walker(node,
+								  reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walker)),
+								  context);
 #endif
 }
 

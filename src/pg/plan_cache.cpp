@@ -22,11 +22,17 @@ struct PlanEntry {
 HTAB	   *plans = NULL;
 MemoryContext plans_cxt = NULL; /* parent of every cached plan's context, and of the table */
 uint64		epoch = 0;
-uint64		catalog_generation = 0; /* bumped on every pg_proc or pg_cast invalidation */
+uint64		catalog_generation = 0; /* bumped on every pg_proc, pg_cast or relcache invalidation */
 uint64		checked_generation = 0;
 
 void
 on_catalog_change(Datum, int, uint32)
+{
+	catalog_generation++;
+}
+
+void
+on_relation_change(Datum, Oid)
 {
 	catalog_generation++;
 }
@@ -109,8 +115,12 @@ watch_catalogs()
 	plans_cxt = AllocSetContextCreate(TopMemoryContext, "pglocks body plans",
 									  ALLOCSET_SMALL_SIZES);
 	CacheRegisterSyscacheCallback(PROCOID, on_catalog_change, (Datum) 0);
-	/* A new or dropped cast changes how arguments convert. */
+	/*
+	 * A new or dropped cast changes how arguments convert, and so does a
+	 * table's inheritance (a child's row converts to its parent's type).
+	 */
 	CacheRegisterSyscacheCallback(CASTSOURCETARGET, on_catalog_change, (Datum) 0);
+	CacheRegisterRelcacheCallback(on_relation_change, (Datum) 0);
 }
 
 } // namespace pglocks::pg

@@ -2,7 +2,8 @@
  * Checked bodies, cached for the whole backend: a client that sends
  * SELECT pglocks.with_lock(...) gets a new FmgrInfo, and so a new fn_extra,
  * with every statement, so a per-call-site cache alone would check the body
- * again on each one. Any pg_proc or pg_cast change drops every plan.
+ * again on each one. Any pg_proc, pg_cast or relation (inheritance) change
+ * drops every plan.
  */
 #pragma once
 
@@ -29,7 +30,7 @@ BodyPlan *cached_plan(const PlanKey &key);
 /* Keep a complete plan; the cache takes over plan->cxt. */
 void cache_plan(const PlanKey &key, BodyPlan *plan);
 
-/* From _PG_init: drop cached plans whenever pg_proc or pg_cast changes. */
+/* From _PG_init: drop cached plans whenever the catalogs they depend on change. */
 void watch_catalogs();
 
 } // namespace pglocks::pg

@@ -1,14 +1,12 @@
 #include "pg/advisory.hpp"
 
 extern "C" {
-#include "access/parallel.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
-#include "utils/timestamp.h"
 
 #include "pg/compat.h"
 }
@@ -79,18 +77,18 @@ wait_in_queue(const AdvisoryLock &lock, Scope scope)
 }
 
 /*
- * Was `error` our own lock timeout? Then nothing else is lost with it,
- * unless statement_timeout ran out too: ProcessInterrupts() reports one of
- * the two and forgets the other, so the statement must still fail, as it
- * would for pg_advisory_lock under lock_timeout. A cancel that arrives in the
- * same instant as the lock timeout cannot be told apart from it, by
+ * Was `error` our own lock timeout? In the wait's subtransaction, outside
+ * parallel mode, only the lock timeout raises 55P03. Nothing else is lost
+ * with it, unless statement_timeout ran out too: ProcessInterrupts() reports
+ * one of the two and forgets the other, so the statement must still fail, as
+ * it would for pg_advisory_lock under lock_timeout. A cancel that arrives in
+ * the same instant as the lock timeout cannot be told apart from it, by
  * PostgreSQL either (README, "How a timeout works").
  */
 bool
-is_our_timeout(const ErrorData *error, TimestampTz deadline, bool statement_timeout_armed)
+is_our_timeout(const ErrorData *error, bool statement_timeout_armed)
 {
 	return error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-		   GetCurrentTimestamp() >= deadline &&
 		   !(statement_timeout_armed && !get_timeout_active(STATEMENT_TIMEOUT));
 }
 
@@ -110,7 +108,6 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	ResourceOwner subxact_owner;
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), millis);
 	bool		statement_timeout_armed = get_timeout_active(STATEMENT_TIMEOUT);
 	volatile bool acquired = true;
 	char		value[32];
@@ -153,7 +150,7 @@ wait_within(const AdvisoryLock &lock, Scope scope, int millis)
 			release_session_hold(lock);
 		else if (pglocks_lock_held(&lock.tag, lock.mode))
 			LockRelease(&lock.tag, lock.mode, false);
-		if (!is_our_timeout(error, deadline, statement_timeout_armed))
+		if (!is_our_timeout(error, statement_timeout_armed))
 			ReThrowError(error);
 		FreeErrorData(error);
 		acquired = false;

@@ -71,18 +71,6 @@ plan_key(FunctionCallInfo outer, Oid fn, int first_arg, int nargs, const char *f
 	return key;
 }
 
-/* The collation of each argument the call site passes (exprCollation). */
-void
-given_collations(FunctionCallInfo outer, int first_arg, int ngiven, Oid *collations)
-{
-	Node	   *call = outer->flinfo->fn_expr;
-
-	for (int i = 0; i < ngiven; i++)
-		collations[i] = call != NULL && IsA(call, FuncExpr)
-			? exprCollation(static_cast<Node *>(list_nth(((FuncExpr *) call)->args, first_arg + i)))
-			: get_typcollation(get_fn_expr_argtype(outer->flinfo, first_arg + i));
-}
-
 bool
 set_param_collation(Node *node, void *collations)
 {
@@ -109,14 +97,20 @@ Oid
 assign_site_collations(FuncExpr *call, const BodyPlan *plan, FunctionCallInfo outer,
 					   int first_arg)
 {
-	int			ngiven = outer->nargs - first_arg;
+	Node	   *site_call = outer->flinfo->fn_expr;
 	Oid			collations[FUNC_MAX_ARGS];
 	bool		as_planned = true;
 
-	given_collations(outer, first_arg, ngiven, collations);
-	for (int i = 0; i < ngiven; i++)
-		as_planned &= collations[i] == get_typcollation(get_fn_expr_argtype(outer->flinfo,
-																			 first_arg + i));
+	for (int i = 0; i < outer->nargs - first_arg; i++)
+	{
+		Oid			planned = get_typcollation(get_fn_expr_argtype(outer->flinfo, first_arg + i));
+
+		collations[i] = site_call != NULL && IsA(site_call, FuncExpr)
+			? exprCollation(static_cast<Node *>(list_nth(((FuncExpr *) site_call)->args,
+														  first_arg + i)))
+			: planned;
+		as_planned &= collations[i] == planned;
+	}
 	if (!as_planned)
 	{
 		(void) set_param_collation((Node *) call, collations);

@@ -1,6 +1,6 @@
 /*
- * A checked body: what prepare_body() builds once per body and argument
- * types and keeps in the plan cache (pg/plan_cache.hpp). It is read-only once
+ * A checked body: what body.cpp builds once per body and argument types and
+ * keeps in the plan cache (pg/plan_cache.hpp). It is read-only once
  * built and holds no executor state: each call site makes its own copy to
  * call through (pg/body.hpp), as the executor makes its own FmgrInfo for
  * each query.

@@ -20,7 +20,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).
 # scripts are installed as they are (CREATE EXTENSION ... VERSION of any
 # other release runs them in turn).
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+DATA = sql/$(EXTENSION)--1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # sql/ also holds the pg_regress inputs; specs/ the isolation specs;
 # expected/ the output of both.

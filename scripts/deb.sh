@@ -4,6 +4,8 @@
 # from the committed tree the way Debian builds extension packages
 # (dpkg-buildpackage, debhelper, postgresql-common's pg_buildext), into dist/.
 # Installs the build dependencies from Debian's archive.
+# scripts/deb.sh SOURCE.tar builds from that archive of the tree instead (git
+# archive --prefix pglocks/), where there is no git (a chroot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -13,10 +15,16 @@ work=$(mktemp -d)
 chmod 755 "$work" # the build-time tests run the server as postgres
 trap 'rm -rf "$work"' EXIT
 
-git archive --format tar --prefix pglocks/ HEAD | tar -C "$work" -xf -
+if [ $# -gt 0 ]; then
+	tar -C "$work" -xf "$1"
+else
+	git archive --format tar --prefix pglocks/ HEAD | tar -C "$work" -xf -
+fi
 (
 	cd "$work/pglocks"
-	pg_buildext checkcontrol # debian/control is up to date with control.in
+	# debian/control names a package per PostgreSQL version this machine
+	# supports (the committed one is Debian 12's)
+	pg_buildext updatecontrol
 	dpkg-checkbuilddeps
 	dpkg-buildpackage --build=binary --no-sign
 )

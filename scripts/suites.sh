@@ -3,15 +3,18 @@
 # that run one suite in full (scripts/sanitize.sh, scripts/fuzz.sh,
 # scripts/soak.sh). Expects scripts/lib.sh to be sourced first.
 
+source scripts/chroot.sh
+
 passed=0
 failed=0
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+trap 'rm -rf "$logs"; unmount_chroots' EXIT
 
-# The packages every suite needs besides the build's own: clang for fuzzing,
+# The packages every suite needs besides the build's own: GoogleTest, clang
+# for fuzzing,
 # the toolchains and drivers of the clients (Node.js comes with npm's
 # packages, see install_node), and PgBouncer.
-SUITE_PACKAGES=(clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
+SUITE_PACKAGES=(cmake libgtest-dev clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
 	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit4
 	ruby ruby-pg ruby-minitest pgbouncer)
 
@@ -83,18 +86,36 @@ run_sql_tests() {
 			>"$logs/$suite" 2>&1
 		grep -E '\.\.\. |^(not )?ok [0-9]+ |tests (passed|failed)' "$logs/$suite"
 		count_pg_regress "$logs/$suite" || {
-			cat regression.diffs output_iso/regression.diffs 2>/dev/null
+			cat "$TREE_DIR/regression.diffs" "$TREE_DIR/output_iso/regression.diffs" 2>/dev/null
 			tail -n 30 "$logs/$suite"
 		}
 	done
 }
 
-# run_soak SECONDS: test/soak/soak.py against a throwaway cluster
+# run_soak SECONDS: test/soak/soak.py against a throwaway cluster (the soak
+# itself runs on the host, also for a server in a chroot)
 run_soak() {
-	echo "==> stress soak, $1 s"
-	with_cluster sh -c '/usr/bin/python3 test/soak/soak.py --seconds "$1" \
-		--server-log "$(pg_lsclusters -h "$PGVERSION" regress | cut -d" " -f7)"' \
-		soak "$1" && pass "stress soak" || fail "stress soak"
+	echo "==> stress soak, $1 s (PostgreSQL $PG_MAJOR)"
+	if [ ${#IN_TREE[@]} -eq 0 ]; then
+		with_cluster sh -c '/usr/bin/python3 test/soak/soak.py --seconds "$1" \
+			--server-log "$(pg_lsclusters -h "$PGVERSION" regress | cut -d" " -f7)"' \
+			soak "$1"
+	else
+		soak_in_chroot "$1"
+	fi && pass "stress soak (PostgreSQL $PG_MAJOR)" || fail "stress soak (PostgreSQL $PG_MAJOR)"
+}
+
+# a cluster of the chroot's PostgreSQL, reached by the host through its socket
+soak_in_chroot() {
+	local root=$PG_ROOT port=5439 rc
+	chroot "$root" pg_createcluster -q "$PG_MAJOR" soak -p "$port" -- --auth-local=trust \
+		>/dev/null && chroot "$root" pg_ctlcluster "$PG_MAJOR" soak start || return
+	PGHOST="$root/run/postgresql" PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
+		/usr/bin/python3 test/soak/soak.py --seconds "$1" \
+		--server-log "$root/var/log/postgresql/postgresql-$PG_MAJOR-soak.log"
+	rc=$?
+	chroot "$root" pg_dropcluster --stop "$PG_MAJOR" soak
+	return $rc
 }
 
 # run_faults: test/faults/interrupts.py against a throwaway cluster; it
@@ -181,31 +202,68 @@ run_poolers() {
 	SHOW=20 suite "behind PgBouncer" with_cluster /usr/bin/python3 test/poolers/pgbouncer_suite.py
 }
 
-# run_packaging: the release checks (META.json, versions, make dist), then
-# make deb, the package installed over the source build, and Debian's own
-# package test (debian/tests) against it; the source build is installed
-# again afterwards.
-run_packaging() {
-	local deb
+# run_release_checks: META.json, versions, make dist
+run_release_checks() {
 	echo "==> release metadata and make dist"
 	suite "release metadata and make dist" /usr/bin/python3 test/packaging/test_release.py
-	echo "==> make deb, and the regression suite against the installed package"
-	if ! make -s deb >"$logs/deb" 2>&1; then
+}
+
+# run_package: make deb from the committed tree, the package installed over
+# the source build, and Debian's own package test (debian/tests) against it;
+# the source build is installed again afterwards.
+run_package() {
+	local deb source=() so
+	echo "==> make deb, and the package test against it (PostgreSQL $PG_MAJOR)"
+	if [ ${#IN_TREE[@]} -gt 0 ]; then # a chroot has no git: hand it the tree
+		git archive --format tar --prefix pglocks/ HEAD >"$TREE_DIR/source.tar" || return
+		source=(source.tar)
+	fi
+	if ! "${IN_TREE[@]}" scripts/deb.sh "${source[@]}" >"$logs/deb" 2>&1; then
 		tail -n 40 "$logs/deb"
-		fail "make deb"
+		fail "make deb (PostgreSQL $PG_MAJOR)"
 		return
 	fi
-	deb=$(ls "dist/postgresql-$PG_MAJOR-pglocks_"*.deb)
+	deb=$(cd "$TREE_DIR" && ls "dist/postgresql-$PG_MAJOR-pglocks_"*.deb) || return
 	echo "built $deb"
-	step as_root apt-get install -y -qq --reinstall "./$deb" >/dev/null || return
-	if dpkg -S "$($PG_CONFIG --pkglibdir)/pglocks.so" | grep -q "postgresql-$PG_MAJOR-pglocks"; then
-		debian/tests/installcheck >"$logs/package" 2>&1
+	step as_root "${IN_TREE[@]}" apt-get install -y -qq --reinstall "./$deb" >/dev/null || return
+	so=$("${IN_TREE[@]}" "$PG_CONFIG" --pkglibdir)/pglocks.so
+	if "${IN_TREE[@]}" dpkg -S "$so" | grep -q "postgresql-$PG_MAJOR-pglocks"; then
+		"${IN_TREE[@]}" debian/tests/installcheck >"$logs/package" 2>&1
 		count_pg_regress "$logs/package" || cat "$logs/package"
 	else
-		fail "the package did not install pglocks.so"
+		fail "the package did not install pglocks.so (PostgreSQL $PG_MAJOR)"
 	fi
-	step as_root apt-get purge -y -qq "postgresql-$PG_MAJOR-pglocks" >/dev/null
+	step as_root "${IN_TREE[@]}" apt-get purge -y -qq "postgresql-$PG_MAJOR-pglocks" >/dev/null
 	step build_extension
+}
+
+# run_version MAJOR SOAK_SECONDS: pglocks built and installed for PostgreSQL
+# MAJOR (the host's, or a chroot's: scripts/chroot.sh), then its regression
+# and isolation suites and a short soak; for 17, the Debian package too (15's
+# is tested by the host's full suite).
+run_version() {
+	local PG_MAJOR=$1 PG_CONFIG=/usr/lib/postgresql/$1/bin/pg_config PG_ROOT="" TREE_DIR=.
+	local -a IN_TREE=()
+	echo "==> PostgreSQL $PG_MAJOR"
+	if [ "$PG_MAJOR" != "$HOST_PG_MAJOR" ]; then
+		step ensure_chroot "$PG_MAJOR" || return
+		PG_ROOT=$(chroot_dir "$PG_MAJOR")
+		TREE_DIR=$PG_ROOT/build/pglocks
+		IN_TREE=(chroot "$PG_ROOT" env -C /build/pglocks PG_MAJOR="$PG_MAJOR")
+		step copy_tree "$TREE_DIR" || return
+	fi
+	step build_extension || return
+	run_sql_tests
+	run_soak "$2"
+	if [ "$PG_MAJOR" = 17 ]; then run_package; fi
+}
+
+# copy_tree DIR: this checkout's files (committed or not, less what git
+# ignores) into DIR
+copy_tree() {
+	rm -rf "$1" && mkdir -p "$1" &&
+		git ls-files -z -co --exclude-standard |
+		tar --null -T - --ignore-failed-read -cf - | tar -C "$1" -xf -
 }
 
 # run_bench_smoke: the benchmark at tiny sizes; it must complete and write

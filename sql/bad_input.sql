@@ -30,9 +30,12 @@ SELECT pglocks.is_held(NULL::bigint);
 SELECT pglocks.is_held('k', shared => NULL);
 \echo :LAST_ERROR_SQLSTATE
 -- an untyped NULL in second place also fits the (key1 int, key2 int) form:
--- PostgreSQL cannot choose, as for any overloaded function
+-- PostgreSQL cannot choose, as for any overloaded function (its hint is
+-- worded differently from 19 on: the message alone is shown)
+\set VERBOSITY terse
 SELECT pglocks.is_held('k', NULL);
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 
 -- a NULL timeout means no limit
 SELECT pglocks.lock('k', timeout => NULL);

@@ -1,6 +1,7 @@
 -- Common mistakes, and what they get. The first three are caught by
 -- PostgreSQL while it parses the call, before pglocks runs, so the messages
--- are PostgreSQL's own (README, "Common mistakes").
+-- are PostgreSQL's own (README, "Common mistakes"); where their hint is
+-- worded differently from 19 on, the message alone is shown.
 
 CREATE FUNCTION refresh_totals() RETURNS void LANGUAGE sql AS '';
 CREATE FUNCTION some_number() RETURNS int LANGUAGE sql AS 'SELECT 123456789';
@@ -11,15 +12,19 @@ SELECT pglocks.with_lock('totals', fn => 'refresh_totals');
 SELECT pglocks.with_lock('totals', fn => 'refresh_totals()');
 
 -- fn in quotes: unquoted, the function is called and its result passed
+\set VERBOSITY terse
 SELECT pglocks.with_lock('totals', fn => refresh_totals());
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 -- (a result that is an integer is taken as a function's OID)
 SELECT pglocks.with_lock('totals', fn => some_number());
 \echo :LAST_ERROR_SQLSTATE
 
 -- timeout is an interval, not a number of milliseconds...
+\set VERBOSITY terse
 SELECT pglocks.lock('totals', timeout => 2000);
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 -- ... and a string without a unit is a number of seconds
 SELECT '2000'::interval AS "'2000'", '2000 ms'::interval AS "'2000 ms'", '2s'::interval AS "'2s'";
 

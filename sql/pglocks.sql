@@ -1,4 +1,4 @@
--- pglocks 1.2.0: advisory locks made safe and easy from SQL and PL/pgSQL.
+-- pglocks 1.2.1: advisory locks made safe and easy from SQL and PL/pgSQL.
 --
 -- This script runs as a superuser even when a database owner installs the
 -- (trusted) extension, so every reference in it is schema-qualified.
@@ -399,8 +399,9 @@ COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4,
 -- transaction. So lock_status() reads the locks first, then a fresh
 -- snapshot of the activity (pg_stat_clear_snapshot()): a holder that was
 -- idle outside any transaction since before the locks were read held only
--- session locks then. waitstart is read through to_jsonb because pg_locks
--- has it only from PostgreSQL 14 on.
+-- session locks then. The locks are kept as jsonb in between because
+-- pg_locks has no array type before PostgreSQL 14, and waitstart is read
+-- through to_jsonb because pg_locks has it only from 14 on.
 
 CREATE FUNCTION @extschema@.lock_status()
 RETURNS TABLE (
@@ -421,8 +422,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     locks_read_at timestamptz := clock_timestamp();
-    held pg_locks[] := ARRAY(
-        SELECT l FROM pg_locks AS l
+    held jsonb := (
+        SELECT jsonb_agg(l) FROM pg_locks AS l
         WHERE l.locktype = 'advisory'
           AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()));
 BEGIN
@@ -443,7 +444,7 @@ BEGIN
             a.state_change,
             -- otherwise the scope cannot be seen from outside (NULL)
             CASE WHEN a.state = 'idle' AND a.state_change < locks_read_at THEN true END
-        FROM unnest(held) AS l
+        FROM jsonb_populate_recordset(NULL::pg_locks, held) AS l
         LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid;
 END $$;
 

@@ -57,7 +57,9 @@ BEGIN
             result := result || 'call ' || i || ' denied; ';
         END;
         RESET ROLE;
-        REVOKE regress_pglocks_group FROM regress_pglocks_caller;
+        IF i = 1 THEN
+            REVOKE regress_pglocks_group FROM regress_pglocks_caller;
+        END IF;
     END LOOP;
     RETURN result;
 END $$;

@@ -38,7 +38,8 @@ $$;
 
 CREATE TEMP TABLE fresh AS SELECT * FROM pg_temp.surface();
 SELECT extversion AS newest FROM pg_extension WHERE extname = 'pglocks';
-SELECT count(*) AS catalog_items FROM fresh;
+-- (not counting the view's row types, members only from PostgreSQL 17 on)
+SELECT count(*) AS catalog_items FROM fresh WHERE item NOT LIKE 'type %';
 
 CREATE TEMP TABLE differences (from_version text, only_in text, item text);
 CREATE TEMP TABLE checked (from_version text);

@@ -7,6 +7,8 @@ extern "C" {
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "utils/timestamp.h"
+
+#include "pg/compat.h"
 }
 
 namespace pglocks::pg {

@@ -8,11 +8,25 @@
 #error "pglocks needs PostgreSQL 13 or later (PG_FINALLY)"
 #endif
 
+#include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "storage/lock.h"
 #include "utils/acl.h"
 #if PG_VERSION_NUM >= 160000
 #include "catalog/pg_proc.h"
+#include "varatt.h"				/* VARDATA_ANY and friends moved here in 16 */
+#endif
+
+/* the event_trigger pseudo-type's OID (EVTTRIGGEROID until 14) */
+#if PG_VERSION_NUM < 140000
+#define EVENT_TRIGGEROID EVTTRIGGEROID
+#endif
+
+/* the cache id a syscache invalidation callback is given (an enum from 19) */
+#if PG_VERSION_NUM >= 190000
+typedef SysCacheIdentifier pglocks_syscache_id;
+#else
+typedef int pglocks_syscache_id;
 #endif
 
 /* Does this backend hold the lock in exactly this mode (any scope)? */

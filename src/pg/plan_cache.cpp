@@ -6,6 +6,8 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+
+#include "pg/compat.h"
 }
 
 namespace pglocks::pg {
@@ -26,7 +28,7 @@ uint64		catalog_generation = 0; /* bumped on every pg_proc, pg_cast or relcache 
 uint64		checked_generation = 0;
 
 void
-on_catalog_change(Datum, int, uint32)
+on_catalog_change(Datum, pglocks_syscache_id, uint32)
 {
 	catalog_generation++;
 }

@@ -1,0 +1,125 @@
+# PostgreSQL majors other than the host's, each in a Debian chroot of a
+# release that ships it (Debian 12 ships 15 alone).
+# The chroots are kept in $PGLOCKS_CHROOTS so that a second run on the same
+# machine reuses them; a fresh machine builds them with debootstrap (a few
+# minutes each). Runs as root. Sourced by scripts/suites.sh.
+
+PGLOCKS_CHROOTS=${PGLOCKS_CHROOTS:-/var/cache/pglocks/chroots}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# The Debian release whose archive has PostgreSQL $1 (14 and 16 are in none
+# that is reachable here; 13.23 in bullseye-security is missing from its pool,
+# so bullseye uses main's 13.16).
+debian_release_of() {
+	case $1 in
+	13) echo bullseye ;;
+	17) echo trixie ;;
+	18 | 19) echo sid ;;
+	*) return 1 ;;
+	esac
+}
+
+chroot_dir() { echo "$PGLOCKS_CHROOTS/$(debian_release_of "$1")"; }
+
+# ensure_chroot MAJOR: the chroot for MAJOR, built if missing, with that
+# PostgreSQL and the build's packages installed, and its file systems mounted
+# (unmount_chroots undoes the mounts).
+ensure_chroot() {
+	local major=$1 release root
+	release=$(debian_release_of "$major") || {
+		echo "no Debian release reachable here ships PostgreSQL $major" >&2
+		return 1
+	}
+	[ "$(id -u)" -eq 0 ] || {
+		echo "PostgreSQL $major is tested in a chroot: run as root" >&2
+		return 1
+	}
+	root=$(chroot_dir "$major")
+	if [ ! -e "$root/.pglocks-debootstrapped" ]; then
+		install_packages debootstrap || return
+		unmount_chroot "$root"
+		rm -rf "$root"
+		echo "==> debootstrap $release into $root"
+		mkdir -p "$PGLOCKS_CHROOTS" &&
+			debootstrap --variant=minbase "$release" "$root" "$DEBIAN_MIRROR" \
+				>"$root.debootstrap.log" 2>&1 || {
+			tail -n 20 "$root.debootstrap.log"
+			return 1
+		}
+		touch "$root/.pglocks-debootstrapped"
+	fi
+	mount_chroot "$root" || return
+	[ -e "$root/.pglocks-ready-$major" ] && return 0
+	echo "==> installing PostgreSQL $major in the $release chroot"
+	provision_chroot "$major" "$release" "$root" >"$root.provision-$major.log" 2>&1 || {
+		tail -n 30 "$root.provision-$major.log"
+		return 1
+	}
+	touch "$root/.pglocks-ready-$major"
+}
+
+provision_chroot() {
+	local major=$1 release=$2 root=$3 from=""
+	# The archive served here is a snapshot: sid's Release is past Valid-Until.
+	echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pglocks"
+	echo "deb $DEBIAN_MIRROR $release main" >"$root/etc/apt/sources.list"
+	if [ "$major" = 19 ]; then # 19 is in experimental only
+		echo "deb $DEBIAN_MIRROR experimental main" >>"$root/etc/apt/sources.list"
+		from=/experimental
+	fi
+	# No cluster of its own: the tests make throwaway ones.
+	mkdir -p "$root/etc/postgresql-common/createcluster.d"
+	echo 'create_main_cluster = false' >"$root/etc/postgresql-common/createcluster.d/pglocks.conf"
+	chroot "$root" apt-get update -q &&
+		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "postgresql-$major$from" "postgresql-client-$major$from" \
+			"postgresql-server-dev-$major$from" postgresql-common make g++ libssl-dev \
+			zlib1g-dev build-essential debhelper dpkg-dev postgresql-server-dev-all locales-all &&
+		if [ "$major" = 13 ]; then build_isolation_tester "$major" "$release" "$root"; fi
+}
+
+# Debian packages PGXS's isolation tester from 14 on: for 13, build it from
+# the source package of the very same server release and put it where PGXS
+# looks for it.
+build_isolation_tester() {
+	local major=$1 release=$2 root=$3 pgxs
+	pgxs=/usr/lib/postgresql/$major/lib/pgxs/src/test/isolation
+	echo "deb-src $DEBIAN_MIRROR $release main" >"$root/etc/apt/sources.list.d/sources.list"
+	chroot "$root" apt-get update -q &&
+		rm -rf "$root/build/postgresql-src" && mkdir -p "$root/build/postgresql-src" &&
+		chroot "$root" sh -ec "
+			cd /build/postgresql-src
+			apt-get source -q --download-only postgresql-$major
+			tar xf postgresql-${major}_*.orig.tar.*
+			cd postgresql-$major.*/
+			./configure -q --without-readline --without-zlib --without-icu
+			make -s -j\$(nproc) -C src/test/isolation
+			install -d $pgxs
+			install src/test/isolation/pg_isolation_regress src/test/isolation/isolationtester $pgxs
+			" && rm -rf "$root/build/postgresql-src"
+}
+
+# /dev with what is mounted under it (pts, shm), as a slave so that nothing
+# done in the chroot propagates back to the host. A chroot mounted here is
+# unmounted by unmount_chroots; one mounted already (in use by another run)
+# is left as it is.
+MOUNTED_CHROOTS=()
+mount_chroot() {
+	local root=$1
+	mountpoint -q "$root/proc" && return 0
+	mount -t proc proc "$root/proc" && MOUNTED_CHROOTS+=("$root") || return
+	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
+}
+
+unmount_chroot() {
+	local root=$1
+	if mountpoint -q "$root/dev"; then umount -R "$root/dev"; fi
+	if mountpoint -q "$root/proc"; then umount "$root/proc"; fi
+	return 0
+}
+
+unmount_chroots() {
+	local root
+	for root in "${MOUNTED_CHROOTS[@]}"; do unmount_chroot "$root"; done
+	MOUNTED_CHROOTS=()
+}

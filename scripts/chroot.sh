@@ -35,14 +35,29 @@ ensure_chroot() {
 		return 1
 	}
 	root=$(chroot_dir "$major")
+	# one run at a time builds a chroot; others wait for it
+	local lock rc
+	mkdir -p "$PGLOCKS_CHROOTS" && exec {lock}>"$root.lock" && flock "$lock" || return
+	build_chroot "$major" "$release" "$root"
+	rc=$?
+	exec {lock}>&-
+	return $rc
+}
+
+build_chroot() {
+	local major=$1 release=$2 root=$3
 	if [ ! -e "$root/.pglocks-debootstrapped" ]; then
 		install_packages debootstrap || return
+		# what a failed debootstrap left, never what is mounted in it
 		unmount_chroot "$root"
-		rm -rf "$root"
+		if mountpoint -q "$root/dev" || mountpoint -q "$root/proc"; then
+			echo "$root has file systems mounted: not removing it" >&2
+			return 1
+		fi
+		rm -rf --one-file-system "$root"
 		echo "==> debootstrap $release into $root"
-		mkdir -p "$PGLOCKS_CHROOTS" &&
-			debootstrap --variant=minbase "$release" "$root" "$DEBIAN_MIRROR" \
-				>"$root.debootstrap.log" 2>&1 || {
+		debootstrap --variant=minbase "$release" "$root" "$DEBIAN_MIRROR" \
+			>"$root.debootstrap.log" 2>&1 || {
 			tail -n 20 "$root.debootstrap.log"
 			return 1
 		}
@@ -100,14 +115,17 @@ build_isolation_tester() {
 }
 
 # /dev with what is mounted under it (pts, shm), as a slave so that nothing
-# done in the chroot propagates back to the host. A chroot mounted here is
-# unmounted by unmount_chroots; one mounted already (in use by another run)
-# is left as it is.
-MOUNTED_CHROOTS=()
+# done in the chroot propagates back to the host. Every run that uses a
+# chroot holds a shared lock on $root.users until unmount_chroots, which
+# unmounts it only if no other run still holds one.
+declare -A CHROOT_USERS=() # root -> the descriptor of its shared lock
 mount_chroot() {
-	local root=$1
-	mountpoint -q "$root/proc" && return 0
-	mount -t proc proc "$root/proc" && MOUNTED_CHROOTS+=("$root") || return
+	local root=$1 fd
+	if [ -z "${CHROOT_USERS[$root]:-}" ]; then
+		exec {fd}>"$root.users" && flock -s "$fd" || return
+		CHROOT_USERS[$root]=$fd
+	fi
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc" || return
 	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
 }
 
@@ -119,7 +137,11 @@ unmount_chroot() {
 }
 
 unmount_chroots() {
-	local root
-	for root in "${MOUNTED_CHROOTS[@]}"; do unmount_chroot "$root"; done
-	MOUNTED_CHROOTS=()
+	local root fd
+	for root in "${!CHROOT_USERS[@]}"; do
+		fd=${CHROOT_USERS[$root]}
+		if flock -n -x "$fd"; then unmount_chroot "$root"; fi
+		exec {fd}>&-
+		unset "CHROOT_USERS[$root]"
+	done
 }

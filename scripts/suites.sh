@@ -105,16 +105,18 @@ run_soak() {
 	fi && pass "stress soak (PostgreSQL $PG_MAJOR)" || fail "stress soak (PostgreSQL $PG_MAJOR)"
 }
 
-# a cluster of the chroot's PostgreSQL, reached by the host through its socket
+# a cluster of the chroot's PostgreSQL (on a free port, named after this
+# run), reached by the host through its socket
 soak_in_chroot() {
-	local root=$PG_ROOT port=5439 rc
-	chroot "$root" pg_createcluster -q "$PG_MAJOR" soak -p "$port" -- --auth-local=trust \
-		>/dev/null && chroot "$root" pg_ctlcluster "$PG_MAJOR" soak start || return
+	local root=$PG_ROOT name=soak$$ port rc
+	chroot "$root" pg_createcluster -q "$PG_MAJOR" "$name" -- --auth-local=trust >/dev/null &&
+		chroot "$root" pg_ctlcluster "$PG_MAJOR" "$name" start || return
+	port=$(chroot "$root" pg_lsclusters -h "$PG_MAJOR" "$name" | cut -d" " -f3)
 	PGHOST="$root/run/postgresql" PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
 		/usr/bin/python3 test/soak/soak.py --seconds "$1" \
-		--server-log "$root/var/log/postgresql/postgresql-$PG_MAJOR-soak.log"
+		--server-log "$root/var/log/postgresql/postgresql-$PG_MAJOR-$name.log"
 	rc=$?
-	chroot "$root" pg_dropcluster --stop "$PG_MAJOR" soak
+	chroot "$root" pg_dropcluster --stop "$PG_MAJOR" "$name"
 	return $rc
 }
 
@@ -248,14 +250,17 @@ run_version() {
 	if [ "$PG_MAJOR" != "$HOST_PG_MAJOR" ]; then
 		step ensure_chroot "$PG_MAJOR" || return
 		PG_ROOT=$(chroot_dir "$PG_MAJOR")
-		TREE_DIR=$PG_ROOT/build/pglocks
-		IN_TREE=(chroot "$PG_ROOT" env -C /build/pglocks PG_MAJOR="$PG_MAJOR")
+		# a copy of the tree of this run's own (runs may share a chroot)
+		TREE_DIR=$PG_ROOT/build/pglocks.$$
+		IN_TREE=(chroot "$PG_ROOT" env -C "/build/pglocks.$$" PG_MAJOR="$PG_MAJOR")
 		step copy_tree "$TREE_DIR" || return
 	fi
-	step build_extension || return
-	run_sql_tests
-	run_soak "$2"
-	if [ "$PG_MAJOR" = 17 ]; then run_package; fi
+	if step build_extension; then
+		run_sql_tests
+		run_soak "$2"
+		if [ "$PG_MAJOR" = 17 ]; then run_package; fi
+	fi
+	if [ -n "$PG_ROOT" ]; then rm -rf "$TREE_DIR"; fi
 }
 
 # copy_tree DIR: this checkout's files (committed or not, less what git

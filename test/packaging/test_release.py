@@ -64,10 +64,6 @@ class MetaJson(unittest.TestCase):
             if "docfile" in ext:
                 self.assertTrue(os.path.isfile(ext["docfile"]), ext["docfile"])
 
-    def test_prereqs_postgresql_13(self):
-        wanted = self.meta["prereqs"]["runtime"]["requires"]["PostgreSQL"]
-        self.assertRegex(wanted, SEMVER)
-        self.assertEqual(int(wanted.split(".")[0]), 13)
 
     def test_resources(self):
         r = self.meta["resources"]
@@ -75,6 +71,33 @@ class MetaJson(unittest.TestCase):
         self.assertTrue(r["homepage"].startswith("https://"))
         self.assertLessEqual(set(r["bugtracker"]), {"web", "mailto"})
         self.assertLessEqual(set(r["repository"]), {"url", "web", "type"})
+
+
+class PostgreSQLVersions(unittest.TestCase):
+    """The supported PostgreSQL versions say the same everywhere: debian/pgversions,
+    META.json's prereq, the build's own floor, README's table and the matrix
+    scripts/test.sh runs."""
+
+    def setUp(self):
+        self.versions = [int(v) for v in read("debian/pgversions").split()]
+
+    def test_meta_json_requires_the_oldest(self):
+        wanted = json.loads(read("META.json"))["prereqs"]["runtime"]["requires"]["PostgreSQL"]
+        self.assertRegex(wanted, SEMVER)
+        self.assertEqual(int(wanted.split(".")[0]), min(self.versions))
+
+    def test_build_refuses_older(self):
+        floor = re.search(r"#if PG_VERSION_NUM < (\d+)0000\n#error", read("src/pg/compat.h"))
+        self.assertEqual(int(floor.group(1)), min(self.versions))
+
+    def test_readme_table(self):
+        section = read("README.md").split("## Supported PostgreSQL versions")[1].split("\n## ")[0]
+        rows = [int(m) for m in re.findall(r"(?m)^\| (\d+) \|", section)]
+        self.assertEqual(rows, self.versions)
+
+    def test_matrix(self):
+        matrix = re.search(r"^SUPPORTED_PG=\(([^)]*)\)", read("scripts/test.sh"), re.M).group(1)
+        self.assertEqual([int(v) for v in matrix.split()], self.versions)
 
 
 class VersionsInStep(unittest.TestCase):

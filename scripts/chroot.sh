@@ -85,6 +85,9 @@ provision_chroot() {
 	# No cluster of its own: the tests make throwaway ones.
 	mkdir -p "$root/etc/postgresql-common/createcluster.d"
 	echo 'create_main_cluster = false' >"$root/etc/postgresql-common/createcluster.d/pglocks.conf"
+	# pg_buildext (make deb, the package test) builds for the versions the
+	# release supports; an experimental one counts once installed
+	echo installed >"$root/etc/postgresql-common/supported_versions"
 	chroot "$root" apt-get update -q &&
 		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends "postgresql-$major$from" "postgresql-client-$major$from" \

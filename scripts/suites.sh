@@ -220,17 +220,22 @@ run_package() {
 		git archive --format tar --prefix pglocks/ HEAD >"$TREE_DIR/source.tar" || return
 		source=(source.tar)
 	fi
-	if ! "${IN_TREE[@]}" scripts/deb.sh "${source[@]}" >"$logs/deb" 2>&1; then
+	# this version's package only (pg_buildext reads PG_SUPPORTED_VERSIONS)
+	if ! "${IN_TREE[@]}" env PG_SUPPORTED_VERSIONS="$PG_MAJOR" scripts/deb.sh "${source[@]}" >"$logs/deb" 2>&1; then
 		tail -n 40 "$logs/deb"
 		fail "make deb (PostgreSQL $PG_MAJOR)"
 		return
 	fi
-	deb=$(cd "$TREE_DIR" && ls "dist/postgresql-$PG_MAJOR-pglocks_"*.deb) || return
+	if ! deb=$(cd "$TREE_DIR" && ls "dist/postgresql-$PG_MAJOR-pglocks_"*.deb); then
+		tail -n 20 "$logs/deb"
+		fail "make deb wrote no package for PostgreSQL $PG_MAJOR"
+		return
+	fi
 	echo "built $deb"
 	step as_root "${IN_TREE[@]}" apt-get install -y -qq --reinstall "./$deb" >/dev/null || return
 	so=$("${IN_TREE[@]}" "$PG_CONFIG" --pkglibdir)/pglocks.so
 	if "${IN_TREE[@]}" dpkg -S "$so" | grep -q "postgresql-$PG_MAJOR-pglocks"; then
-		"${IN_TREE[@]}" debian/tests/installcheck >"$logs/package" 2>&1
+		"${IN_TREE[@]}" env PG_SUPPORTED_VERSIONS="$PG_MAJOR" debian/tests/installcheck >"$logs/package" 2>&1
 		count_pg_regress "$logs/package" || cat "$logs/package"
 	else
 		fail "the package did not install pglocks.so (PostgreSQL $PG_MAJOR)"
@@ -241,8 +246,8 @@ run_package() {
 
 # run_version MAJOR SOAK_SECONDS: pglocks built and installed for PostgreSQL
 # MAJOR (the host's, or a chroot's: scripts/chroot.sh), then its regression
-# and isolation suites and a short soak; for 17, the Debian package too (15's
-# is tested by the host's full suite).
+# and isolation suites, a short soak and its Debian package (15's package is
+# tested by the host's full suite).
 run_version() {
 	local PG_MAJOR=$1 PG_CONFIG=/usr/lib/postgresql/$1/bin/pg_config PG_ROOT="" TREE_DIR=.
 	local -a IN_TREE=()
@@ -258,7 +263,7 @@ run_version() {
 	if step build_extension; then
 		run_sql_tests
 		run_soak "$2"
-		if [ "$PG_MAJOR" = 17 ]; then run_package; fi
+		if [ -n "$PG_ROOT" ]; then run_package; fi
 	fi
 	if [ -n "$PG_ROOT" ]; then rm -rf "$TREE_DIR"; fi
 }

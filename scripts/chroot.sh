@@ -47,7 +47,8 @@ ensure_chroot() {
 build_chroot() {
 	local major=$1 release=$2 root=$3
 	if [ ! -e "$root/.pglocks-debootstrapped" ]; then
-		install_packages debootstrap || return
+		# on the host (PG_MAJOR is the chroot's version here)
+		PG_MAJOR=$HOST_PG_MAJOR install_packages debootstrap || return
 		# what a failed debootstrap left, never what is mounted in it
 		unmount_chroot "$root"
 		if mountpoint -q "$root/dev" || mountpoint -q "$root/proc"; then

@@ -1,4 +1,4 @@
--- pglocks 1.2.1: advisory locks made safe and easy from SQL and PL/pgSQL.
+-- pglocks 2.0.0: advisory locks made safe and easy from SQL and PL/pgSQL.
 --
 -- This script runs as a superuser even when a database owner installs the
 -- (trusted) extension, so every reference in it is schema-qualified.
@@ -47,7 +47,7 @@ AS 'MODULE_PATHNAME', 'pglocks_key_id'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.key_id(pg_catalog.text) IS
-'lock id of a text key: first 8 bytes of SHA-256 over its UTF-8 bytes, big-endian signed';
+'lock id of a text key: first 8 bytes of SHA-256 over its UTF-8 bytes, little-endian signed';
 
 CREATE FUNCTION @extschema@.crc32_key_id(key pg_catalog.text)
 RETURNS pg_catalog.int8

@@ -17,8 +17,10 @@ SELECT count(*) AS vectors,
        count(*) FILTER (WHERE octet_length(key) > 1048576) AS over_1_mb,
        count(*) FILTER (WHERE pglocks.key_id(key) = key_id) AS key_id_matches,
        count(*) FILTER (WHERE pglocks.crc32_key_id(key) = crc32_key_id) AS crc32_matches,
-       count(*) FILTER (WHERE ('x' || encode(substring(sha256(convert_to(key, 'UTF8')) FROM 1 FOR 8), 'hex'))::bit(64)::bigint = key_id) AS sql_idiom_matches
-FROM keys;
+       count(*) FILTER (WHERE sql_idiom.id = key_id) AS sql_idiom_matches
+FROM keys,
+     LATERAL (SELECT bit_or(get_byte(digest, i)::bigint << (8 * i))
+              FROM sha256(convert_to(key, 'UTF8')) AS digest, generate_series(0, 7) AS i) AS sql_idiom(id);
 
 -- any mismatch, by name
 SELECT description, key_id, pglocks.key_id(key) AS extension_key_id

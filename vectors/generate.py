@@ -16,7 +16,7 @@ import zlib
 
 
 def key_id(data: bytes) -> int:
-    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big", signed=True)
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "little", signed=True)
 
 
 def crc32_key_id(data: bytes) -> int:

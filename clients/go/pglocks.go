@@ -17,10 +17,10 @@ import (
 )
 
 // KeyID is the first 8 bytes of SHA-256 over the key's UTF-8 bytes, read as
-// a big-endian signed integer: pglocks.key_id(key).
+// a little-endian signed integer: pglocks.key_id(key).
 func KeyID(key string) int64 {
 	sum := sha256.Sum256([]byte(key))
-	return int64(binary.BigEndian.Uint64(sum[:8]))
+	return int64(binary.LittleEndian.Uint64(sum[:8]))
 }
 
 // CRC32KeyID is django-pglocks 1.x's id: the CRC-32 (IEEE) of the key's

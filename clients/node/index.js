@@ -5,10 +5,10 @@
 const { createHash } = require('node:crypto');
 const CRC32 = require('crc-32');
 
-/** First 8 bytes of SHA-256 over the key's UTF-8 bytes, signed big-endian. */
+/** First 8 bytes of SHA-256 over the key's UTF-8 bytes, signed little-endian. */
 function keyId(key) {
   if (typeof key !== 'string') throw new TypeError('keyId takes a string');
-  return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0);
+  return createHash('sha256').update(key, 'utf8').digest().readBigInt64LE(0);
 }
 
 /** django-pglocks 1.x: CRC-32 of the UTF-8 bytes as a signed 32-bit integer. */

@@ -82,8 +82,8 @@ std::int64_t sha256_id(const char *utf8, std::size_t len) {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	sha256.digest(utf8, len, digest);
 
-	std::uint64_t id = 0;
-	for (int i = 0; i < 8; i++)
+	std::uint64_t id = 0; // little-endian: digest[0] is the least significant byte
+	for (int i = 7; i >= 0; i--)
 		id = (id << 8) | digest[i];
 	return static_cast<std::int64_t>(id);
 }

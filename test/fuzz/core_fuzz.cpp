@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <endian.h>
 #include <optional>
 
 #include <openssl/sha.h>
@@ -27,14 +28,14 @@ void require(bool ok, const char *what) {
 }
 
 // The spec, computed another way: OpenSSL's one-shot SHA256(), then the
-// first 8 bytes folded in big-endian order.
+// first 8 bytes copied into an integer whose byte order is pinned to
+// little-endian (le64toh), rather than folded byte by byte.
 std::int64_t reference_key_id(const std::uint8_t *data, std::size_t size) {
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	SHA256(data, size, digest);
-	std::uint64_t id = 0;
-	for (int i = 0; i < 8; ++i)
-		id = (id << 8) | digest[i];
-	return static_cast<std::int64_t>(id);
+	std::uint64_t raw;
+	std::memcpy(&raw, digest, sizeof raw);
+	return static_cast<std::int64_t>(le64toh(raw));
 }
 
 // CRC-32 (IEEE 802.3, reflected, as zlib computes it), bit by bit.

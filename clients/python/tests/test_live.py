@@ -2,14 +2,16 @@
 psycopg (3) connection, a psycopg2 connection, and Django. Connects with
 libpq's environment (PGHOST, PGPORT, PGUSER, ...)."""
 
-import os
+import datetime
 import re
 import unittest
 
 import psycopg
 import psycopg2
 
-from pglocks import advisory_lock, key_id
+from pglocks import LockNotAcquired, Raise, Skip, advisory_lock, key_id
+
+from .django_db import configure
 
 
 class Racing:
@@ -34,7 +36,7 @@ class RacingCursor:
         return getattr(self._cursor, name)
 
     def execute(self, sql, params=()):
-        sql = re.sub(r"pg_advisory_lock(_shared)?\(", r"pg_temp.granted_as_canceled\1(", sql)
+        sql = re.sub(r"(?:pg_catalog\.)?pg_advisory_lock(_shared)?\(", r"pg_temp.granted_as_canceled\1(", sql)
         return self._cursor.execute(sql, params)
 
 
@@ -56,6 +58,7 @@ class LiveTests:
 
     def tearDown(self):
         self.conn.close()
+        self.other.execute("DROP TABLE IF EXISTS pglocks_rows")
         self.other.close()
 
     def begin(self):
@@ -63,6 +66,15 @@ class LiveTests:
 
     def autocommit(self):
         self.conn.autocommit = True
+
+    def execute(self, sql):
+        cur = self.conn.cursor()
+        cur.execute(sql)
+        cur.close()
+
+    def table(self):
+        self.other.execute("DROP TABLE IF EXISTS pglocks_rows")
+        self.other.execute("CREATE TABLE pglocks_rows (step text)")
 
     def advisory_locks_held(self):
         cur = self.conn.cursor()
@@ -119,11 +131,87 @@ class LiveTests:
             with advisory_lock("broken", using=self.conn):
                 cur = self.conn.cursor()
                 cur.execute("SELECT 1 / 0")
-        self.assertFalse(self.is_aborted(), "the savepoint was not rolled back to")
-        self.assertEqual(self.advisory_locks_held(), 0)
-        self.conn.rollback()
-        self.assertTrue(self.server_try("broken"))
+        self.assertTrue(self.is_aborted(), "a transaction the body aborted must stay aborted")
+        self.assertTrue(self.server_try("broken"), "lock left behind")
         self.other.execute("SELECT pglocks.unlock('broken')")
+        self.conn.rollback()
+
+    def test_a_swallowed_error_commits_nothing(self):
+        self.table()
+        self.begin()
+        self.execute("INSERT INTO pglocks_rows VALUES ('before')")
+        with self.assertRaises(self.aborted_error):
+            with advisory_lock("swallowed", using=self.conn):
+                try:
+                    self.execute("SELECT 1 / 0")
+                except self.driver_error:
+                    pass  # and goes on
+        self.assertTrue(self.server_try("swallowed"), "lock left behind")
+        self.other.execute("SELECT pglocks.unlock('swallowed')")
+        self.assertTrue(self.is_aborted())
+        self.conn.commit()  # a commit of an aborted transaction rolls it back
+        self.assertEqual(self.other.execute("SELECT count(*) FROM pglocks_rows").fetchone()[0], 0)
+
+    def test_a_body_that_commits(self):
+        self.table()
+        self.begin()
+        with advisory_lock("manual", using=self.conn):
+            self.execute("INSERT INTO pglocks_rows VALUES ('committed')")
+            self.conn.commit()
+            self.execute("INSERT INTO pglocks_rows VALUES ('rolled back')")
+            self.conn.rollback()
+        self.assertTrue(self.server_try("manual"), "lock left behind")
+        self.other.execute("SELECT pglocks.unlock('manual')")
+        self.conn.rollback()
+        self.assertEqual(self.other.execute("SELECT step FROM pglocks_rows").fetchall(), [("committed",)])
+
+    def test_timeout(self):
+        self.assertTrue(self.server_try("timed"))
+        for timeout in (0.05, datetime.timedelta(milliseconds=50), 0):
+            with advisory_lock("timed", timeout=timeout, using=self.conn) as acquired:
+                self.assertFalse(acquired)
+        self.begin()
+        with advisory_lock("timed", timeout=0.05, using=self.conn) as acquired:
+            self.assertFalse(acquired)
+        self.assertFalse(self.is_aborted(), "a timeout is not an error")
+        self.conn.rollback()
+        self.other.execute("SELECT pglocks.unlock('timed')")
+        with advisory_lock("timed", timeout=5, using=self.conn) as acquired:
+            self.assertTrue(acquired)
+            self.assertFalse(self.server_try("timed"))
+        self.assertEqual(self.advisory_locks_held(), 0)
+        for bad in (-1, "1", True):
+            with self.assertRaises(ValueError):
+                advisory_lock("timed", timeout=bad, using=self.conn)
+
+    def test_side_effects(self):
+        self.assertTrue(self.server_try("busy"))
+        with self.assertRaises(LockNotAcquired):
+            with advisory_lock("busy", wait=False, side_effect=Raise, using=self.conn):
+                self.fail("the body ran without the lock")
+        calls = []
+
+        @advisory_lock("busy", timeout=0, side_effect=Skip, using=self.conn)
+        def skipped():
+            calls.append("skipped")
+            return "ran"
+
+        self.assertIsNone(skipped())
+        with self.assertRaises(ValueError):
+            with advisory_lock("busy", side_effect=Skip, using=self.conn):
+                pass
+        self.other.execute("SELECT pglocks.unlock('busy')")
+        self.assertEqual(skipped(), "ran")
+        self.assertEqual(calls, ["skipped"])
+        self.assertEqual(self.advisory_locks_held(), 0)
+
+    def test_decorator_default_key_is_the_function(self):
+        @advisory_lock(using=self.conn)
+        def job():
+            return self.server_try("%s.%s" % (job.__module__, job.__qualname__))
+
+        self.assertFalse(job())
+        self.assertEqual(self.advisory_locks_held(), 0)
 
     def test_released_when_the_body_raises_outside_a_transaction(self):
         with self.assertRaises(KeyError):
@@ -167,6 +255,7 @@ class LiveTests:
 
 class Psycopg3Test(LiveTests, unittest.TestCase):
     driver_error = psycopg.errors.DivisionByZero
+    aborted_error = psycopg.errors.InFailedSqlTransaction
     canceled_error = psycopg.errors.QueryCanceled
 
     def connect(self):
@@ -178,6 +267,7 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
 
 class Psycopg2Test(LiveTests, unittest.TestCase):
     driver_error = psycopg2.errors.DivisionByZero
+    aborted_error = psycopg2.errors.InFailedSqlTransaction
     canceled_error = psycopg2.errors.QueryCanceled
 
     def connect(self):
@@ -192,19 +282,7 @@ class DjangoTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import django
-        from django.conf import settings
-
-        if not settings.configured:
-            settings.configure(DATABASES={"default": {
-                "ENGINE": "django.db.backends.postgresql",
-                "NAME": os.environ.get("PGDATABASE", "postgres"),
-                "USER": os.environ.get("PGUSER", ""),
-                "PASSWORD": os.environ.get("PGPASSWORD", ""),
-                "HOST": os.environ.get("PGHOST", ""),
-                "PORT": os.environ.get("PGPORT", ""),
-            }})
-            django.setup()
+        configure()
 
     def setUp(self):
         self.other = server_connection()

@@ -9,9 +9,9 @@ require 'zlib'
 module Pglocks
   module_function
 
-  # First 8 bytes of SHA-256 over the key's UTF-8 bytes, big-endian signed.
+  # First 8 bytes of SHA-256 over the key's UTF-8 bytes, little-endian signed.
   def key_id(key)
-    Digest::SHA256.digest(utf8(key))[0, 8].unpack1('q>')
+    Digest::SHA256.digest(utf8(key))[0, 8].unpack1('q<')
   end
 
   # django-pglocks 1.x: CRC-32 of the UTF-8 bytes as a signed 32-bit integer.

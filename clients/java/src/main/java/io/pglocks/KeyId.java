@@ -1,6 +1,7 @@
 package io.pglocks;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -12,11 +13,11 @@ import java.util.zip.CRC32;
 public final class KeyId {
     private KeyId() {}
 
-    /** First 8 bytes of SHA-256 over the key's UTF-8 bytes, big-endian signed: pglocks.key_id(key). */
+    /** First 8 bytes of SHA-256 over the key's UTF-8 bytes, little-endian signed: pglocks.key_id(key). */
     public static long of(String key) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(utf8(key));
-            return ByteBuffer.wrap(digest, 0, 8).getLong();
+            return ByteBuffer.wrap(digest, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }

@@ -21,10 +21,15 @@ debian_release_of() {
 
 chroot_dir() { echo "$PGLOCKS_CHROOTS/$(debian_release_of "$1")"; }
 
-# ensure_chroot MAJOR: the chroot for MAJOR, built if missing, with that
-# PostgreSQL and the build's packages installed, and its file systems mounted
-# (unmount_chroots undoes the mounts).
-ensure_chroot() {
+# One run at a time uses a chroot (others wait their turn): use_chroot MAJOR
+# takes it, builds it if missing with that PostgreSQL and the build's
+# packages, and mounts its file systems; release_chroot gives it back, also
+# when the run is interrupted (scripts/suites.sh's exit trap). Commands run in
+# it with in_chroot.
+CHROOT_IN_USE=""  # its root directory
+CHROOT_LOCK=""    # the descriptor of the lock on it
+SOAK_CLUSTER=""   # a cluster of this run in it, dropped on release
+use_chroot() {
 	local major=$1 release root
 	release=$(debian_release_of "$major") || {
 		echo "no Debian release reachable here ships PostgreSQL $major" >&2
@@ -35,13 +40,35 @@ ensure_chroot() {
 		return 1
 	}
 	root=$(chroot_dir "$major")
-	# one run at a time builds a chroot; others wait for it
-	local lock rc
-	mkdir -p "$PGLOCKS_CHROOTS" && exec {lock}>"$root.lock" && flock "$lock" || return
-	build_chroot "$major" "$release" "$root"
-	rc=$?
-	exec {lock}>&-
-	return $rc
+	mkdir -p "$PGLOCKS_CHROOTS" && exec {CHROOT_LOCK}>"$root.lock" || return
+	if ! flock -w 1800 "$CHROOT_LOCK"; then
+		echo "$root has been in use by another run for 30 minutes (fuser -v $root.lock)" >&2
+		exec {CHROOT_LOCK}>&-
+		return 1
+	fi
+	CHROOT_IN_USE=$root
+	build_chroot "$major" "$release" "$root" || {
+		release_chroot
+		return 1
+	}
+}
+
+release_chroot() {
+	[ -n "$CHROOT_IN_USE" ] || return 0
+	if [ -n "$SOAK_CLUSTER" ]; then
+		in_chroot pg_dropcluster --stop $SOAK_CLUSTER
+		SOAK_CLUSTER=""
+	fi
+	rm -rf "$CHROOT_IN_USE/build/pglocks.$$"
+	unmount_chroot "$CHROOT_IN_USE"
+	exec {CHROOT_LOCK}>&-
+	CHROOT_IN_USE=""
+}
+
+# in_chroot CMD...: CMD in the chroot in use, without this run's descriptor of
+# its lock (a server started there would hold the lock after the run)
+in_chroot() {
+	chroot "$CHROOT_IN_USE" "$@" {CHROOT_LOCK}>&-
 }
 
 build_chroot() {
@@ -51,7 +78,7 @@ build_chroot() {
 		PG_MAJOR=$HOST_PG_MAJOR install_packages debootstrap || return
 		# what a failed debootstrap left, never what is mounted in it
 		unmount_chroot "$root"
-		if mountpoint -q "$root/dev" || mountpoint -q "$root/proc"; then
+		if mountpoint -q "$root/dev" || mountpoint -q "$root/proc" || mountpoint -q "$root/sys"; then
 			echo "$root has file systems mounted: not removing it" >&2
 			return 1
 		fi
@@ -86,11 +113,8 @@ provision_chroot() {
 	# No cluster of its own: the tests make throwaway ones.
 	mkdir -p "$root/etc/postgresql-common/createcluster.d"
 	echo 'create_main_cluster = false' >"$root/etc/postgresql-common/createcluster.d/pglocks.conf"
-	# pg_buildext (make deb, the package test) builds for the versions the
-	# release supports; an experimental one counts once installed
-	echo installed >"$root/etc/postgresql-common/supported_versions"
-	chroot "$root" apt-get update -q &&
-		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	in_chroot apt-get update -q &&
+		in_chroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends "postgresql-$major$from" "postgresql-client-$major$from" \
 			"postgresql-server-dev-$major$from" postgresql-common make g++ libssl-dev \
 			zlib1g-dev build-essential debhelper dpkg-dev postgresql-server-dev-all locales-all &&
@@ -104,9 +128,9 @@ build_isolation_tester() {
 	local major=$1 release=$2 root=$3 pgxs
 	pgxs=/usr/lib/postgresql/$major/lib/pgxs/src/test/isolation
 	echo "deb-src $DEBIAN_MIRROR $release main" >"$root/etc/apt/sources.list.d/sources.list"
-	chroot "$root" apt-get update -q &&
+	in_chroot apt-get update -q &&
 		rm -rf "$root/build/postgresql-src" && mkdir -p "$root/build/postgresql-src" &&
-		chroot "$root" sh -ec "
+		in_chroot sh -ec "
 			cd /build/postgresql-src
 			apt-get source -q --download-only postgresql-$major
 			tar xf postgresql-${major}_*.orig.tar.*
@@ -119,33 +143,19 @@ build_isolation_tester() {
 }
 
 # /dev with what is mounted under it (pts, shm), as a slave so that nothing
-# done in the chroot propagates back to the host. Every run that uses a
-# chroot holds a shared lock on $root.users until unmount_chroots, which
-# unmounts it only if no other run still holds one.
-declare -A CHROOT_USERS=() # root -> the descriptor of its shared lock
+# done in the chroot propagates back to the host
 mount_chroot() {
-	local root=$1 fd
-	if [ -z "${CHROOT_USERS[$root]:-}" ]; then
-		exec {fd}>"$root.users" && flock -s "$fd" || return
-		CHROOT_USERS[$root]=$fd
-	fi
+	local root=$1
 	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc" || return
 	mountpoint -q "$root/dev" || { mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
 }
 
+# what debootstrap or mount_chroot mounted; /proc stays while /dev is busy
+# (a process still runs in the chroot)
 unmount_chroot() {
 	local root=$1
-	if mountpoint -q "$root/dev"; then umount -R "$root/dev"; fi
+	if mountpoint -q "$root/dev"; then umount -R "$root/dev" || return; fi
+	if mountpoint -q "$root/sys"; then umount -R "$root/sys"; fi
 	if mountpoint -q "$root/proc"; then umount "$root/proc"; fi
 	return 0
-}
-
-unmount_chroots() {
-	local root fd
-	for root in "${!CHROOT_USERS[@]}"; do
-		fd=${CHROOT_USERS[$root]}
-		if flock -n -x "$fd"; then unmount_chroot "$root"; fi
-		exec {fd}>&-
-		unset "CHROOT_USERS[$root]"
-	done
 }

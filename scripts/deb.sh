@@ -22,9 +22,10 @@ else
 fi
 (
 	cd "$work/pglocks"
-	# debian/control names a package per PostgreSQL version this machine
-	# supports (the committed one is Debian 12's)
-	pg_buildext updatecontrol
+	# debian/control names a package per PostgreSQL version the machine
+	# supports: the committed one is Debian 12's, and must be up to date with
+	# debian/control.in; elsewhere (a chroot: from SOURCE.tar) it is rewritten
+	if [ $# -gt 0 ]; then pg_buildext updatecontrol; else pg_buildext checkcontrol; fi
 	dpkg-checkbuilddeps
 	dpkg-buildpackage --build=binary --no-sign
 )

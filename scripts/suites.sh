@@ -8,7 +8,9 @@ source scripts/chroot.sh
 passed=0
 failed=0
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"; unmount_chroots' EXIT
+trap 'rm -rf "$logs"; release_chroot' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The packages every suite needs besides the build's own: GoogleTest, clang
 # for fuzzing,
@@ -109,14 +111,15 @@ run_soak() {
 # run), reached by the host through its socket
 soak_in_chroot() {
 	local root=$PG_ROOT name=soak$$ port rc
-	chroot "$root" pg_createcluster -q "$PG_MAJOR" "$name" -- --auth-local=trust >/dev/null &&
-		chroot "$root" pg_ctlcluster "$PG_MAJOR" "$name" start || return
-	port=$(chroot "$root" pg_lsclusters -h "$PG_MAJOR" "$name" | cut -d" " -f3)
+	in_chroot pg_createcluster -q "$PG_MAJOR" "$name" -- --auth-local=trust >/dev/null || return
+	SOAK_CLUSTER="$PG_MAJOR $name"
+	in_chroot pg_ctlcluster "$PG_MAJOR" "$name" start || return
+	port=$(in_chroot pg_lsclusters -h "$PG_MAJOR" "$name" | cut -d" " -f3)
 	PGHOST="$root/run/postgresql" PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
 		/usr/bin/python3 test/soak/soak.py --seconds "$1" \
 		--server-log "$root/var/log/postgresql/postgresql-$PG_MAJOR-$name.log"
 	rc=$?
-	chroot "$root" pg_dropcluster --stop "$PG_MAJOR" "$name"
+	in_chroot pg_dropcluster --stop "$PG_MAJOR" "$name" && SOAK_CLUSTER=""
 	return $rc
 }
 
@@ -216,11 +219,17 @@ run_release_checks() {
 run_package() {
 	local deb source=() so
 	echo "==> make deb, and the package test against it (PostgreSQL $PG_MAJOR)"
-	if [ ${#IN_TREE[@]} -gt 0 ]; then # a chroot has no git: hand it the tree
-		git archive --format tar --prefix pglocks/ HEAD >"$TREE_DIR/source.tar" || return
+	if [ -n "$PG_ROOT" ]; then # a chroot has no git: hand it the tree
+		if ! git archive --format tar --prefix pglocks/ HEAD >"$TREE_DIR/source.tar"; then
+			fail "git archive for make deb (PostgreSQL $PG_MAJOR)"
+			return
+		fi
 		source=(source.tar)
 	fi
-	# this version's package only (pg_buildext reads PG_SUPPORTED_VERSIONS)
+	rm -f "$TREE_DIR/dist/postgresql-$PG_MAJOR-pglocks_"*.deb
+	# this version's package only: pg_buildext's versions are those the
+	# release supports (19, from experimental, is not one) that
+	# debian/pgversions lists, unless PG_SUPPORTED_VERSIONS says otherwise
 	if ! "${IN_TREE[@]}" env PG_SUPPORTED_VERSIONS="$PG_MAJOR" scripts/deb.sh "${source[@]}" >"$logs/deb" 2>&1; then
 		tail -n 40 "$logs/deb"
 		fail "make deb (PostgreSQL $PG_MAJOR)"
@@ -253,19 +262,19 @@ run_version() {
 	local -a IN_TREE=()
 	echo "==> PostgreSQL $PG_MAJOR"
 	if [ "$PG_MAJOR" != "$HOST_PG_MAJOR" ]; then
-		step ensure_chroot "$PG_MAJOR" || return
-		PG_ROOT=$(chroot_dir "$PG_MAJOR")
-		# a copy of the tree of this run's own (runs may share a chroot)
+		step use_chroot "$PG_MAJOR" || return
+		PG_ROOT=$CHROOT_IN_USE
+		# a copy of the tree (release_chroot removes it)
 		TREE_DIR=$PG_ROOT/build/pglocks.$$
-		IN_TREE=(chroot "$PG_ROOT" env -C "/build/pglocks.$$" PG_MAJOR="$PG_MAJOR")
-		step copy_tree "$TREE_DIR" || return
+		IN_TREE=(in_chroot env -C "/build/pglocks.$$" PG_MAJOR="$PG_MAJOR")
+		step copy_tree "$TREE_DIR" || { release_chroot; return 1; }
 	fi
 	if step build_extension; then
 		run_sql_tests
 		run_soak "$2"
 		if [ -n "$PG_ROOT" ]; then run_package; fi
 	fi
-	if [ -n "$PG_ROOT" ]; then rm -rf "$TREE_DIR"; fi
+	release_chroot
 }
 
 # copy_tree DIR: this checkout's files (committed or not, less what git

@@ -399,9 +399,9 @@ COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.int4, pg_catalog.int4,
 -- transaction. So lock_status() reads the locks first, then a fresh
 -- snapshot of the activity (pg_stat_clear_snapshot()): a holder that was
 -- idle outside any transaction since before the locks were read held only
--- session locks then. The locks are kept as jsonb in between because
--- pg_locks has no array type before PostgreSQL 14, and waitstart is read
--- through to_jsonb because pg_locks has it only from 14 on.
+-- session locks then. The columns it needs are kept in arrays in between
+-- (pg_locks has no array type before PostgreSQL 14); waitstart exists only
+-- from 14 on.
 
 CREATE FUNCTION @extschema@.lock_status()
 RETURNS TABLE (
@@ -422,11 +422,24 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     locks_read_at timestamptz := clock_timestamp();
-    held jsonb := (
-        SELECT jsonb_agg(l) FROM pg_locks AS l
-        WHERE l.locktype = 'advisory'
-          AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()));
+    classids oid[];
+    objids oid[];
+    objsubids int2[];
+    modes text[];
+    grants bool[];
+    pids int4[];
+    waitstarts timestamptz[];
 BEGIN
+    EXECUTE format(
+        'SELECT array_agg(l.classid), array_agg(l.objid), array_agg(l.objsubid), array_agg(l.mode),
+                array_agg(l.granted), array_agg(l.pid), array_agg(%s)
+         FROM pg_locks AS l
+         WHERE l.locktype = ''advisory''
+           AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())',
+        CASE WHEN EXISTS (SELECT FROM pg_attribute AS a
+                          WHERE a.attrelid = 'pg_locks'::regclass AND a.attname = 'waitstart')
+             THEN 'l.waitstart' ELSE 'NULL::timestamptz' END)
+    INTO classids, objids, objsubids, modes, grants, pids, waitstarts;
     PERFORM pg_stat_clear_snapshot();
     RETURN QUERY
         SELECT
@@ -437,14 +450,15 @@ BEGIN
                  WHEN l.mode = 'ShareLock' THEN 'shared' END,
             l.granted,
             l.pid,
-            (to_jsonb(l) ->> 'waitstart')::timestamptz,
+            l.waitstart,
             CASE WHEN NOT l.granted THEN pg_blocking_pids(l.pid) END,
             a.application_name,
             a.state,
             a.state_change,
             -- otherwise the scope cannot be seen from outside (NULL)
             CASE WHEN a.state = 'idle' AND a.state_change < locks_read_at THEN true END
-        FROM jsonb_populate_recordset(NULL::pg_locks, held) AS l
+        FROM unnest(classids, objids, objsubids, modes, grants, pids, waitstarts)
+             AS l(classid, objid, objsubid, mode, granted, pid, waitstart)
         LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid;
 END $$;
 

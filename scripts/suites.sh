@@ -13,10 +13,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The packages every suite needs besides the build's own: GoogleTest, clang
-# for fuzzing,
-# the toolchains and drivers of the clients (Node.js comes with npm's
+# for fuzzing, the toolchains and drivers of the clients (Python's venv and
+# setuptools install the Python client as pip does; Node.js comes with npm's
 # packages, see install_node), and PgBouncer.
 SUITE_PACKAGES=(cmake libgtest-dev clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
+	python3-venv python3-setuptools
 	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit4
 	ruby ruby-pg ruby-minitest pgbouncer)
 
@@ -191,7 +192,7 @@ run_clients() {
 
 client_test_command() {
 	case $1 in
-	python) echo 'cd clients/python && /usr/bin/python3 -m unittest -v' ;;
+	python) echo 'clients/python/run-tests.sh' ;;
 	node) echo 'cd clients/node && npm test' ;;
 	# lib/pq refuses PGSYSCONFDIR, which pg_virtualenv sets
 	go) echo 'cd clients/go && env -u PGSYSCONFDIR GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(mktemp -d) go test -v ./...' ;;

@@ -2,7 +2,8 @@
 
 import os
 
-VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "vectors", "key_ids.tsv")
+VECTORS = os.environ.get("PGLOCKS_VECTORS") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "vectors", "key_ids.tsv")
 
 
 def load():

@@ -117,6 +117,10 @@ class VersionsInStep(unittest.TestCase):
     def test_changelog(self):
         self.assertRegex(read("CHANGELOG.md"), rf"(?m)^## \[{re.escape(self.version)}\] - ")
 
+    def test_python_client(self):
+        self.assertRegex(read("clients/python/pyproject.toml"),
+                         rf'(?m)^version = "{re.escape(self.version)}"$')
+
     def test_every_older_version_has_an_upgrade_path(self):
         # sql/pglocks.sql is the current version's script; make writes it
         # out as pglocks--<version>.sql, which git does not track

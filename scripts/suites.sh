@@ -220,7 +220,7 @@ run_release_checks() {
 run_package() {
 	local deb source=() so
 	echo "==> make deb, and the package test against it (PostgreSQL $PG_MAJOR)"
-	if [ -n "$PG_ROOT" ]; then # a chroot has no git: hand it the tree
+	if [ -n "${PG_ROOT:-}" ]; then # a chroot has no git: hand it the tree
 		if ! git archive --format tar --prefix pglocks/ HEAD >"$TREE_DIR/source.tar"; then
 			fail "git archive for make deb (PostgreSQL $PG_MAJOR)"
 			return

@@ -2,8 +2,82 @@
 \echo Use "ALTER EXTENSION pglocks UPDATE TO '2.0.0'" to load this file. \quit
 
 -- key_id reads the digest's first 8 bytes little-endian, as django-pglock
--- does. The id is computed by the shared library, so it changed when the 2.0
--- library was installed; this only brings the description up to date.
+-- does, and so does every function that takes a text key. The 2.0 library
+-- does this under new symbols: those of 1.x raise an error, so that a
+-- database not yet updated never locks other ids than it used to.
+CREATE OR REPLACE FUNCTION @extschema@.key_id(key pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'pglocks_key_id2'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.lock(
+    key pg_catalog.text,
+    shared pg_catalog.bool DEFAULT false,
+    wait pg_catalog.bool DEFAULT true,
+    timeout pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.unlock(key pg_catalog.text, shared pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_unlock_text2'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE OR REPLACE FUNCTION @extschema@.xact_lock(
+    key pg_catalog.text,
+    shared pg_catalog.bool DEFAULT false,
+    wait pg_catalog.bool DEFAULT true,
+    timeout pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_xact_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.is_held(key pg_catalog.text, shared pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_is_held_text2'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_lock(
+    key pg_catalog.text,
+    fn pg_catalog.regprocedure,
+    shared pg_catalog.bool DEFAULT false,
+    wait pg_catalog.bool DEFAULT true,
+    timeout pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.with_xact_lock(
+    key pg_catalog.text,
+    fn pg_catalog.regprocedure,
+    shared pg_catalog.bool DEFAULT false,
+    wait pg_catalog.bool DEFAULT true,
+    timeout pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_text2'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
 COMMENT ON FUNCTION @extschema@.key_id(pg_catalog.text) IS
 'lock id of a text key: first 8 bytes of SHA-256 over its UTF-8 bytes, little-endian signed';
 

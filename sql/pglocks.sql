@@ -43,7 +43,7 @@ GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 CREATE FUNCTION @extschema@.key_id(key pg_catalog.text)
 RETURNS pg_catalog.int8
-AS 'MODULE_PATHNAME', 'pglocks_key_id'
+AS 'MODULE_PATHNAME', 'pglocks_key_id2'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.key_id(pg_catalog.text) IS
@@ -69,7 +69,7 @@ CREATE FUNCTION @extschema@.lock(
     wait pg_catalog.bool DEFAULT true,
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
@@ -102,7 +102,7 @@ COMMENT ON FUNCTION @extschema@.lock(pg_catalog.int4, pg_catalog.int4, pg_catalo
 
 CREATE FUNCTION @extschema@.unlock(key pg_catalog.text, shared pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_unlock_text'
+AS 'MODULE_PATHNAME', 'pglocks_unlock_text2'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION @extschema@.unlock(pg_catalog.text, pg_catalog.bool) IS
@@ -143,7 +143,7 @@ CREATE FUNCTION @extschema@.xact_lock(
     wait pg_catalog.bool DEFAULT true,
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_xact_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_xact_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
@@ -178,7 +178,7 @@ COMMENT ON FUNCTION @extschema@.xact_lock(pg_catalog.int4, pg_catalog.int4, pg_c
 
 CREATE FUNCTION @extschema@.is_held(key pg_catalog.text, shared pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_is_held_text'
+AS 'MODULE_PATHNAME', 'pglocks_is_held_text2'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION @extschema@.is_held(pg_catalog.text, pg_catalog.bool) IS
@@ -212,7 +212,7 @@ COMMENT ON FUNCTION @extschema@.is_held(pg_catalog.int4, pg_catalog.int4, pg_cat
 
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
@@ -220,7 +220,7 @@ COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_c
 
 CREATE FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
@@ -233,7 +233,7 @@ CREATE FUNCTION @extschema@.with_lock(
     wait pg_catalog.bool DEFAULT true,
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_lock_named_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS
@@ -304,7 +304,7 @@ COMMENT ON FUNCTION @extschema@.with_lock(pg_catalog.int4, pg_catalog.int4, pg_c
 
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure) IS
@@ -312,7 +312,7 @@ COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool,
 
 CREATE FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any")
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.regprocedure, VARIADIC "any") IS
@@ -325,7 +325,7 @@ CREATE FUNCTION @extschema@.with_xact_lock(
     wait pg_catalog.bool DEFAULT true,
     timeout pg_catalog.interval DEFAULT NULL)
 RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_text'
+AS 'MODULE_PATHNAME', 'pglocks_with_xact_lock_named_text2'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.with_xact_lock(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.bool, pg_catalog.bool, pg_catalog.interval) IS

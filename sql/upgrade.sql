@@ -69,3 +69,15 @@ SELECT from_version AS updated_from FROM checked ORDER BY 1;
 SELECT extversion AS after_update FROM pg_extension WHERE extname = 'pglocks';
 -- must be empty
 SELECT from_version, only_in, item FROM differences ORDER BY 1, 2, 3;
+
+-- The 2.0 library computes 2.0's ids for text keys. A database still at 1.x
+-- gets an error from its text-key functions rather than 2.0's ids under 1.x's
+-- name; its bigint and pair keys, whose ids did not change, still work.
+DROP EXTENSION pglocks;
+CREATE EXTENSION pglocks VERSION '1.2.1';
+SELECT pglocks.key_id('orders:42');
+SELECT pglocks.lock('orders:42');
+SELECT pglocks.with_lock('orders:42', false, true, 'pg_backend_pid()');
+SELECT pglocks.lock(42::bigint), pglocks.unlock(42::bigint), pglocks.lock(4, 2), pglocks.unlock(4, 2);
+ALTER EXTENSION pglocks UPDATE;
+SELECT pglocks.key_id('orders:42');

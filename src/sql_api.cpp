@@ -83,17 +83,40 @@ with_lock_named_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const cha
 									  k + 4, func));
 }
 
+/*
+ * A text-key function of pglocks 1.x, whose ids 2.0 no longer computes: a
+ * database whose catalog is still 1.x gets an error, never a lock on an id
+ * other than the one it used to take.
+ */
+Datum
+retired_text_function(const char *func)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s: this database's pglocks is version 1.x, but the installed library is 2.0", func),
+			 errdetail("pglocks 2.0 turns text keys into different lock ids (CHANGELOG, 2.0.0), so the "
+					   "text-key functions of 1.x no longer run."),
+			 errhint("Run ALTER EXTENSION pglocks UPDATE, after draining every user of text-key locks.")));
+	pg_unreachable();
+}
+
 } // namespace
 
 #define PGLOCKS_FUNCTION(symbol, call) \
 	PG_FUNCTION_INFO_V1(symbol); \
 	Datum symbol(PG_FUNCTION_ARGS) { return call; }
 
-/* One C function per key form: pglocks_<name>_text, _bigint and _pair. */
+/*
+ * One C function per key form: pglocks_<name>_text2 (text keys, hashed by
+ * 2.0's rule), _bigint and _pair.
+ */
 #define PGLOCKS_KEYED_FUNCTIONS(name, impl, ...) \
-	PGLOCKS_FUNCTION(pglocks_##name##_text, impl(fcinfo, KeyForm::Text, __VA_ARGS__)) \
+	PGLOCKS_FUNCTION(pglocks_##name##_text2, impl(fcinfo, KeyForm::Text, __VA_ARGS__)) \
 	PGLOCKS_FUNCTION(pglocks_##name##_bigint, impl(fcinfo, KeyForm::Bigint, __VA_ARGS__)) \
 	PGLOCKS_FUNCTION(pglocks_##name##_pair, impl(fcinfo, KeyForm::Pair, __VA_ARGS__))
+
+/* 1.x's text-key symbol of a function, kept so that a 1.x catalog still loads */
+#define PGLOCKS_RETIRED(symbol, func) PGLOCKS_FUNCTION(symbol, retired_text_function(func))
 
 extern "C" {
 
@@ -107,7 +130,7 @@ _PG_init(void)
 	pg::watch_catalogs();
 }
 
-PGLOCKS_FUNCTION(pglocks_key_id, Int64GetDatum(pg::text_key_id(PG_GETARG_TEXT_PP(0))))
+PGLOCKS_FUNCTION(pglocks_key_id2, Int64GetDatum(pg::text_key_id(PG_GETARG_TEXT_PP(0))))
 PGLOCKS_FUNCTION(pglocks_crc32_key_id, Int64GetDatum(pg::text_crc32_key_id(PG_GETARG_TEXT_PP(0))))
 
 PGLOCKS_KEYED_FUNCTIONS(lock, lock_fn, Scope::Session, "pglocks.lock")
@@ -121,5 +144,15 @@ PGLOCKS_KEYED_FUNCTIONS(with_xact_lock_named, with_lock_named_fn, Scope::Transac
 						"pglocks.with_xact_lock")
 
 PGLOCKS_FUNCTION(pglocks_unlock_all, (pg::release_all_session_locks(), (Datum) 0))
+
+PGLOCKS_RETIRED(pglocks_key_id, "pglocks.key_id")
+PGLOCKS_RETIRED(pglocks_lock_text, "pglocks.lock")
+PGLOCKS_RETIRED(pglocks_xact_lock_text, "pglocks.xact_lock")
+PGLOCKS_RETIRED(pglocks_unlock_text, "pglocks.unlock")
+PGLOCKS_RETIRED(pglocks_is_held_text, "pglocks.is_held")
+PGLOCKS_RETIRED(pglocks_with_lock_text, "pglocks.with_lock")
+PGLOCKS_RETIRED(pglocks_with_lock_named_text, "pglocks.with_lock")
+PGLOCKS_RETIRED(pglocks_with_xact_lock_text, "pglocks.with_xact_lock")
+PGLOCKS_RETIRED(pglocks_with_xact_lock_named_text, "pglocks.with_xact_lock")
 
 } /* extern "C" */

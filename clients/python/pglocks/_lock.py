@@ -3,6 +3,8 @@ function call."""
 
 import datetime
 import functools
+import math
+import threading
 
 from ._ids import key_id
 from ._session import Hold, INTRANS, Session
@@ -65,8 +67,9 @@ def _seconds(timeout):
         return None
     if isinstance(timeout, datetime.timedelta):
         timeout = timeout.total_seconds()
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise ValueError("timeout must be None, a number of seconds >= 0, or a timedelta")
+    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout) or timeout < 0):
+        raise ValueError("timeout must be None, a finite number of seconds >= 0, or a timedelta")
     return float(timeout)
 
 
@@ -109,7 +112,7 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
         self.side_effect = _SIDE_EFFECTS[side_effect]
         if lock_id is not None:
             lock_args(lock_id)  # a bad key fails here, not at first use
-        self._cm = None
+        self._blocks = threading.local()  # this thread's blocks of this object, innermost last
 
     def __call__(self, func):
         lock_id = self.lock_id
@@ -130,12 +133,13 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
     def __enter__(self):
         if self.side_effect is Skip:
             raise ValueError("side_effect=pglocks.Skip only works on a decorated function")
-        self._cm = self._enter(skip=False)
-        return self._cm.__enter__()
+        block = self._enter(skip=False)
+        acquired = block.__enter__()
+        self._blocks.__dict__.setdefault("stack", []).append(block)
+        return acquired
 
     def __exit__(self, *exc):
-        cm, self._cm = self._cm, None
-        return cm.__exit__(*exc)
+        return self._blocks.stack.pop().__exit__(*exc)
 
     def _enter(self, skip):
         return _Block(self, skip)
@@ -171,9 +175,8 @@ class _Block:
             row = session.run((sql, take_params))
         else:
             self.hold = Hold(session, statements.unlock, statements.leftover, params)
-            row = self.hold.take(sql, take_params)
-        # a lock that waits without a timeout returns void once it is held
-        acquired = (lock.wait and lock.timeout is None) or bool(row[0])
+            row = self.hold.take(sql, take_params, granted=lambda row: self._granted(row))
+        acquired = self._granted(row)
         if not acquired:
             if self.hold:
                 self.hold.not_taken()
@@ -184,6 +187,10 @@ class _Block:
             if lock.side_effect is Skip and self.skip:
                 return Skip
         return acquired
+
+    def _granted(self, row):
+        # a lock that waits without a timeout returns void once it is held
+        return (self.lock.wait and self.lock.timeout is None) or bool(row[0])
 
     def __exit__(self, exc_type, exc, tb):
         hold, self.hold = self.hold, None

@@ -10,6 +10,7 @@ owner must still roll it back, and nothing done in it can commit.
 
 import contextlib
 import itertools
+import weakref
 
 # libpq's PQtransactionStatus, as psycopg (3) and psycopg2 report it
 IDLE, INTRANS, INERROR = 0, 2, 3
@@ -17,8 +18,14 @@ IDLE, INTRANS, INERROR = 0, 2, 3
 _savepoint_names = itertools.count(1)
 # A transaction-local setting that names our savepoint while it exists: set
 # just before it, so that it goes away with the transaction, and with any
-# ROLLBACK TO a savepoint older than ours (which destroys ours too).
+# ROLLBACK TO a savepoint older than ours (which destroys ours too). The
+# RELEASE of a savepoint older than ours also destroys ours, but keeps the
+# setting: that is the one misuse that still ends in an error (README).
 _MARK = "pglocks_client.savepoint"
+
+# The holds each connection has through this module: (lock statement's
+# function suffix, key parameters) -> count
+_holds = weakref.WeakKeyDictionary()
 
 _REABORT = (
     "DO $pglocks$ BEGIN RAISE EXCEPTION USING ERRCODE = 'in_failed_sql_transaction', "
@@ -52,6 +59,11 @@ class Session:
     def in_atomic_block(self):
         return self.django is not None and self.django.in_atomic_block
 
+    def refused_by_django(self):
+        """Django runs no query in an atomic block marked for rollback (its
+        body's error, or set_rollback): ours then go to the driver."""
+        return self.django is not None and self.django.needs_rollback
+
     def run(self, *statements, driver=False):
         """Run (sql, params) statements in turn, as one round trip where the
         driver interpolates parameters itself; the last one's first row.
@@ -79,18 +91,23 @@ def _interpolates(cursor):
 class Hold:
     """A session lock held across a block. ``unlock`` gives it back and
     ``leftover`` gives back a hold of it found in pg_locks (for a grant that
-    raced with an error); both take ``params``."""
+    raced with an error); both take ``params`` and return one boolean;
+    ``comment`` ends every lock and unlock statement."""
 
-    def __init__(self, session, unlock, leftover, params):
+    def __init__(self, session, unlock, leftover, params, comment=""):
         self.session = session
         self.unlock = unlock
         self.leftover = leftover
         self.params = params
+        self.comment = comment
         self.savepoint = None
+        self._key = (unlock, params)
+        self._holds = _holds.setdefault(session.driver, {})
 
-    def take(self, lock, params):
-        """Run the lock statement and return its first row; in a transaction,
-        after a savepoint of ours."""
+    def take(self, lock, params, granted=lambda row: True):
+        """Run the lock statement; its first row. In a transaction, a
+        savepoint of ours is taken first. ``granted(row)``: whether it took
+        the lock."""
         session = self.session
         before = ()
         status = session.status()
@@ -99,46 +116,55 @@ class Hold:
             before = (("SELECT pg_catalog.set_config(%s, %s, true)", (_MARK, self.savepoint)),
                       ("SAVEPOINT " + self.savepoint, ()))
         try:
-            return session.run(*before, (lock, params))
-        except Exception:
-            # An error can end a wait just as the lock is granted (a cancel,
-            # statement_timeout): no hold in this mode existed before (it
-            # would have been granted at once), so one found now is that one.
-            if self.savepoint or session.status() == IDLE:
+            row = session.run(*before, (lock + self.comment, params))
+        except BaseException:
+            # An error (a cancel, statement_timeout, Ctrl-C) can end a wait
+            # just as the lock is granted: the session holds it all the
+            # same. If it held none in this mode before (then it would have
+            # been granted at once, with no wait to interrupt), a hold found
+            # now is that one.
+            if not self._holds.get(self._key) and (self.savepoint or session.status() == IDLE):
                 with contextlib.suppress(Exception):  # the error to report is the first one
                     self._give_back(self.leftover, body_failed=True)
             raise
+        if granted(row):
+            self._holds[self._key] = self._holds.get(self._key, 0) + 1
+        return row
 
     def not_taken(self):
         """The lock was busy: drop the savepoint taken for it."""
         if self.savepoint and self.session.status() == INTRANS:
-            self.session.run(("RELEASE SAVEPOINT " + self.savepoint, ()))
+            self.session.run(("RELEASE SAVEPOINT " + self.savepoint, ()),
+                             driver=self.session.refused_by_django())
 
     def release(self, body_failed):
         """Give the lock back at the end of the block and return the unlock's
         result. Raises if the block left the transaction aborted, unless the
         block's own exception is on its way."""
+        count = self._holds.get(self._key, 0)
+        if count > 1:
+            self._holds[self._key] = count - 1
+        else:
+            self._holds.pop(self._key, None)
         return self._give_back(self.unlock, body_failed)
 
     def _give_back(self, unlock, body_failed):
         session = self.session
         status = session.status()
         if status == INERROR:
-            row = self._give_back_aborted(unlock, body_failed)
-        elif self.savepoint and status == INTRANS and self._savepoint_is_ours():
-            row = session.run(("RELEASE SAVEPOINT " + self.savepoint, ()), (unlock, self.params))
-        else:
-            row = session.run((unlock, self.params))
-        return bool(row[0]) if row else False
-
-    def _savepoint_is_ours(self):
-        """Whether our savepoint still exists: the block may have committed,
-        rolled back, or rolled back to an older savepoint (Django forbids all
-        of these inside an atomic block)."""
-        if self.session.in_atomic_block():
-            return True
-        row = self.session.run(("SELECT pg_catalog.current_setting(%s, true)", (_MARK,)))
-        return row[0] == self.savepoint
+            return self._give_back_aborted(unlock, body_failed)
+        driver = session.refused_by_django()
+        if not (self.savepoint and status == INTRANS):
+            return session.run((unlock + self.comment, self.params), driver=driver)[0]
+        # the unlock first, then our savepoint if it is still there: the
+        # block may have committed, rolled back, or rolled back to an older
+        # savepoint
+        released, mark = session.run(
+            ("SELECT (" + unlock + "), pg_catalog.current_setting(%s, true)" + self.comment,
+             self.params + (_MARK,)), driver=driver)
+        if mark == self.savepoint:
+            session.run(("RELEASE SAVEPOINT " + self.savepoint, ()), driver=driver)
+        return released
 
     def _give_back_aborted(self, unlock, body_failed):
         session = self.session
@@ -153,7 +179,7 @@ class Hold:
         if not restored:
             # a transaction the block began, lost anyway: not ours to save
             session.run(("ROLLBACK", ()), driver=True)
-        row = session.run((unlock, self.params), driver=True)
+        released = session.run((unlock + self.comment, self.params), driver=True)[0]
         if session.status() == IDLE:
             session.run(("BEGIN", ()), driver=True)
         error = None
@@ -167,7 +193,7 @@ class Hold:
             transaction.set_rollback(True, using=session.django.alias)
         if error is not None and not body_failed:
             raise _as_django(session, error)
-        return row
+        return released
 
 
 def _as_django(session, error):

@@ -15,13 +15,12 @@ class Statements:
     """Lock, unlock and leftover statements for a key given as one or two
     parameters (``args``: their placeholders, e.g. "%s::bigint")."""
 
-    def __init__(self, args, arity, shared, comment=""):
+    def __init__(self, args, arity, shared):
         self.args = args
         self.suffix = "_shared" if shared else ""
-        self.comment = comment.replace("%", "%%")
         key, unlock_args, row = _HOLD[arity]
         mode = "ShareLock" if shared else "ExclusiveLock"
-        self.unlock = "SELECT pg_catalog.pg_advisory_unlock%s(%s)%s" % (self.suffix, args, self.comment)
+        self.unlock = "SELECT pg_catalog.pg_advisory_unlock%s(%s)" % (self.suffix, args)
         self.leftover = (
             "SELECT count(pg_catalog.pg_advisory_unlock%s(%s)) > 0 FROM %s, pg_catalog.pg_locks AS l "
             "WHERE l.locktype = 'advisory' AND l.pid = pg_catalog.pg_backend_pid() "
@@ -30,5 +29,4 @@ class Statements:
     def lock(self, wait=True, xact=False):
         """pg_[try_]advisory_[xact_]lock[_shared] of the key."""
         verb = "pg_advisory%s_lock%s" if wait else "pg_try_advisory%s_lock%s"
-        return "SELECT pg_catalog.%s(%s)%s" % (
-            verb % ("_xact" if xact else "", self.suffix), self.args, self.comment)
+        return "SELECT pg_catalog.%s(%s)" % (verb % ("_xact" if xact else "", self.suffix), self.args)

@@ -56,23 +56,37 @@ def _comment(lock_id, comment):
             break
     else:
         where = ""
-    return " -- " + ("%r%s" % (lock_id, where)).replace("\n", " ").replace("\r", " ")
+    text = ("%r%s" % (lock_id, where)).replace("\n", " ").replace("\r", " ")
+    return " -- " + text.replace("%", "%%")  # the statements have parameters
+
+
+def _using_and_comment(rest, using, comment):
+    """The fourth and fifth positional arguments: 1.0's ``using`` (an alias,
+    a string), or 1.1's ``comment`` (a flag) and ``using``."""
+    if len(rest) > 2:
+        raise TypeError("advisory_lock() takes at most 5 positional arguments")
+    if len(rest) == 2:
+        return rest[1], rest[0]
+    if rest and isinstance(rest[0], str):
+        return rest[0], comment
+    if rest:
+        return using, rest[0]
+    return using, comment
 
 
 @contextlib.contextmanager
-def advisory_lock(lock_id, shared=False, wait=True, using=None, comment=None):
-    """django-pglocks' advisory_lock. ``using`` is a database alias (default:
-    Django's default); ``comment`` is django-pglocks 1.1's (which put it
-    before ``using``: a bool in the fourth place is taken as the comment)."""
-    if isinstance(using, bool) or isinstance(comment, str):
-        using, comment = comment, using  # 1.1's order: (lock_id, shared, wait, comment, using)
+def advisory_lock(lock_id, shared=False, wait=True, *rest, using=None, comment=None):
+    """django-pglocks' advisory_lock(lock_id, shared=False, wait=True,
+    using=None), also with 1.1's ``comment`` (given before ``using`` there).
+    ``using`` is a database alias (default: Django's default)."""
+    using, comment = _using_and_comment(rest, using, comment)
     placeholders, params, arity = _lock_args(lock_id)
     from django.db import DEFAULT_DB_ALIAS
 
     session = Session(DEFAULT_DB_ALIAS if using is None else using)
-    statements = Statements(placeholders, arity, shared, _comment(lock_id, comment))
-    hold = Hold(session, statements.unlock, statements.leftover, params)
-    row = hold.take(statements.lock(wait=wait), params)
+    statements = Statements(placeholders, arity, shared)
+    hold = Hold(session, statements.unlock, statements.leftover, params, _comment(lock_id, comment))
+    row = hold.take(statements.lock(wait=wait), params, granted=lambda row: wait or row[0])
     acquired = True if wait else row[0]
     if not acquired:
         hold.not_taken()

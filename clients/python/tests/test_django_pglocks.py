@@ -166,6 +166,37 @@ class DropInTest(unittest.TestCase):
         self.assertEqual(self.rows(), ["1 before", "3 after"])
         self.assertEqual(self.locks_held(), 0)
 
+    def test_a_body_that_marks_the_atomic_block_for_rollback(self):
+        from django.db import DatabaseError, transaction
+
+        with transaction.atomic():
+            self.insert("1 before")
+            with advisory_lock("marked"):
+                transaction.set_rollback(True)
+        with self.assertRaises(DatabaseError):  # as plain Django raises on the next query
+            with transaction.atomic():
+                with advisory_lock("marked"):
+                    try:
+                        with transaction.atomic(savepoint=False):
+                            self.query("SELECT 1 / 0")
+                    except DatabaseError:
+                        pass
+        self.assertEqual(self.rows(), [])
+        self.assertTrue(self.other_try(django_pglocks_id("marked")), "lock left behind")
+
+    def test_a_rollback_to_a_savepoint_taken_before_the_block(self):
+        from django.db import transaction
+
+        with transaction.atomic():
+            self.insert("1 before")
+            sid = transaction.savepoint()
+            with advisory_lock("rolled back to"):
+                self.insert("2 undone")
+                transaction.savepoint_rollback(sid)
+            self.assertTrue(self.other_try(django_pglocks_id("rolled back to")), "lock left behind")
+            self.insert("3 after")
+        self.assertEqual(self.rows(), ["1 before", "3 after"])
+
     # manual transactions
 
     def test_a_body_that_commits_and_rolls_back(self):
@@ -266,7 +297,7 @@ class DropInTest(unittest.TestCase):
         from django.test.utils import CaptureQueriesContext
 
         for args, kwargs in ((("c", False, True, True), {}), (("c",), {"comment": True}),
-                             (("c", False, True, True, "default"), {})):
+                             (("c",), {"comment": "why"}), (("c", False, True, True, "default"), {})):
             with self.subTest(args=args, kwargs=kwargs), CaptureQueriesContext(connection) as queries:
                 with advisory_lock(*args, **kwargs):
                     pass

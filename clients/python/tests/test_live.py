@@ -3,6 +3,7 @@ psycopg (3) connection, a psycopg2 connection, and Django. Connects with
 libpq's environment (PGHOST, PGPORT, PGUSER, ...)."""
 
 import datetime
+import math
 import re
 import unittest
 
@@ -37,6 +38,43 @@ class RacingCursor:
 
     def execute(self, sql, params=()):
         sql = re.sub(r"(?:pg_catalog\.)?pg_advisory_lock(_shared)?\(", r"pg_temp.granted_as_canceled\1(", sql)
+        return self._cursor.execute(sql, params)
+
+
+class Interrupted(Racing):
+    """A connection whose lock statements complete and then raise
+    KeyboardInterrupt, as a driver does when Ctrl-C comes during the wait."""
+
+    def cursor(self):
+        return InterruptedCursor(self._conn.cursor())
+
+
+class InterruptedCursor(RacingCursor):
+    def execute(self, sql, params=()):
+        self._cursor.execute(sql, params)
+        if "pg_advisory_lock" in sql:
+            raise KeyboardInterrupt
+
+
+class Breakable(Racing):
+    """A connection whose lock statements, once ``broken`` is set, call a
+    function that does not exist: they fail in the server before any lock is
+    granted."""
+
+    broken = False
+
+    def cursor(self):
+        return BreakableCursor(self._conn.cursor(), self)
+
+
+class BreakableCursor(RacingCursor):
+    def __init__(self, cursor, conn):
+        super().__init__(cursor)
+        self._conn = conn
+
+    def execute(self, sql, params=()):
+        if self._conn.broken:
+            sql = sql.replace("pg_advisory_lock(", "no_such_function(")
         return self._cursor.execute(sql, params)
 
 
@@ -237,6 +275,59 @@ class LiveTests:
                     self.fail("the body ran without the lock")
             self.assertEqual(self.advisory_locks_held(), 0, key)
 
+    def test_ctrl_c_during_the_wait(self):
+        for transaction in (False, True):
+            if transaction:
+                self.begin()
+            with self.assertRaises(KeyboardInterrupt):
+                with advisory_lock("interrupted", using=Interrupted(self.conn)):
+                    self.fail("the body ran")
+            self.conn.rollback()
+            self.assertEqual(self.advisory_locks_held(), 0, transaction)
+
+    def test_nested_blocks_of_one_object_and_one_key(self):
+        conn = Breakable(self.conn)
+        lock = advisory_lock("nested", using=conn)
+        self.begin()
+        with lock:
+            with lock:
+                self.assertFalse(self.server_try("nested"))
+            self.assertFalse(self.server_try("nested"), "the inner block released the outer one's hold")
+            conn.broken = True
+            with self.assertRaises(self.undefined_function_error):  # fails before any grant
+                with advisory_lock("nested", using=conn):
+                    pass
+            conn.broken = False
+            self.conn.rollback()
+            self.assertFalse(self.server_try("nested"), "a failed attempt released the outer hold")
+        self.assertEqual(self.advisory_locks_held(), 0)
+        for bad in (math.inf, math.nan):
+            with self.assertRaises(ValueError):
+                advisory_lock("nested", timeout=bad, using=self.conn)
+
+    def test_a_released_older_savepoint_is_an_error_and_no_leak(self):
+        self.begin()
+        self.execute("SAVEPOINT mine")
+        with self.assertRaises(self.savepoint_error):
+            with advisory_lock("released", using=self.conn):
+                self.execute("RELEASE SAVEPOINT mine")  # and ours with it
+        self.assertTrue(self.server_try("released"), "lock left behind")
+        self.other.execute("SELECT pglocks.unlock('released')")
+        self.conn.rollback()
+
+    def test_a_rollback_to_an_older_savepoint(self):
+        self.table()
+        self.begin()
+        self.execute("INSERT INTO pglocks_rows VALUES ('before')")
+        self.execute("SAVEPOINT mine")
+        with advisory_lock("rolled back to", using=self.conn):
+            self.execute("INSERT INTO pglocks_rows VALUES ('undone')")
+            self.execute("ROLLBACK TO SAVEPOINT mine")
+        self.assertTrue(self.server_try("rolled back to"), "lock left behind")
+        self.other.execute("SELECT pglocks.unlock('rolled back to')")
+        self.conn.commit()
+        self.assertEqual(self.other.execute("SELECT step FROM pglocks_rows").fetchall(), [("before",)])
+
     def test_xact(self):
         self.begin()
         with advisory_lock("xact", xact=True, using=self.conn) as acquired:
@@ -256,6 +347,8 @@ class LiveTests:
 class Psycopg3Test(LiveTests, unittest.TestCase):
     driver_error = psycopg.errors.DivisionByZero
     aborted_error = psycopg.errors.InFailedSqlTransaction
+    savepoint_error = psycopg.errors.InvalidSavepointSpecification
+    undefined_function_error = psycopg.errors.UndefinedFunction
     canceled_error = psycopg.errors.QueryCanceled
 
     def connect(self):
@@ -268,6 +361,8 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
 class Psycopg2Test(LiveTests, unittest.TestCase):
     driver_error = psycopg2.errors.DivisionByZero
     aborted_error = psycopg2.errors.InFailedSqlTransaction
+    savepoint_error = psycopg2.errors.InvalidSavepointSpecification
+    undefined_function_error = psycopg2.errors.UndefinedFunction
     canceled_error = psycopg2.errors.QueryCanceled
 
     def connect(self):

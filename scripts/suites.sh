@@ -8,7 +8,11 @@ source scripts/chroot.sh
 passed=0
 failed=0
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"; release_chroot' EXIT
+reported=0
+# A run that stops before its report (a bug in these scripts, an interrupt)
+# still ends with the summary line, and fails.
+trap 'status=$?; rm -rf "$logs"; release_chroot
+	if [ "$reported" = 0 ]; then fail "the run stopped early (exit status $status)"; report; exit 1; fi' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -299,6 +303,7 @@ bench_smoke() {
 }
 
 report() {
+	reported=1
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }

@@ -31,6 +31,7 @@ case "${1:-}" in
 	13 | 15 | 17 | 18 | 19) versions=("$2") ;;
 	*)
 		echo "scripts/test.sh --pg takes one of ${SUPPORTED_PG[*]} or all" >&2
+		reported=1 # a usage error, not a run
 		exit 2
 		;;
 	esac
@@ -42,6 +43,7 @@ case "${1:-}" in
 	;;
 *)
 	echo "usage: scripts/test.sh [--pg 13|15|17|18|19|all]" >&2
+	reported=1
 	exit 2
 	;;
 esac

@@ -16,12 +16,13 @@ import weakref
 IDLE, INTRANS, INERROR = 0, 2, 3
 
 _savepoint_names = itertools.count(1)
-# A transaction-local setting that names our savepoint while it exists: set
-# just before it, so that it goes away with the transaction, and with any
-# ROLLBACK TO a savepoint older than ours (which destroys ours too). The
+# A transaction-local setting that lists our savepoints that exist,
+# comma-separated, innermost last: each is added just before it is taken, so
+# that it goes away with the transaction, and with any ROLLBACK TO a savepoint
+# older than it (which destroys it too), and removed when it is released. The
 # RELEASE of a savepoint older than ours also destroys ours, but keeps the
 # setting: that is the one misuse that still ends in an error (README).
-_MARK = "pglocks_client.savepoint"
+_MARK = "pglocks_client.savepoints"
 
 # The holds each connection has through this module: (lock statement's
 # function suffix, key parameters) -> count
@@ -113,7 +114,9 @@ class Hold:
         status = session.status()
         if status == INTRANS or (status == IDLE and not session.autocommit()):
             self.savepoint = "pglocks_%d" % next(_savepoint_names)
-            before = (("SELECT pg_catalog.set_config(%s, %s, true)", (_MARK, self.savepoint)),
+            before = (("SELECT pg_catalog.set_config(%s::text, pg_catalog.concat_ws(',', "
+                       "NULLIF(pg_catalog.current_setting(%s::text, true), ''), %s::text), true)",
+                       (_MARK, _MARK, self.savepoint)),
                       ("SAVEPOINT " + self.savepoint, ()))
         try:
             row = session.run(*before, (lock + self.comment, params))
@@ -162,8 +165,12 @@ class Hold:
         released, mark = session.run(
             ("SELECT (" + unlock + "), pg_catalog.current_setting(%s, true)" + self.comment,
              self.params + (_MARK,)), driver=driver)
-        if mark == self.savepoint:
-            session.run(("RELEASE SAVEPOINT " + self.savepoint, ()), driver=driver)
+        savepoints = (mark or "").split(",")
+        if self.savepoint in savepoints:
+            savepoints.remove(self.savepoint)
+            session.run(("RELEASE SAVEPOINT " + self.savepoint, ()),
+                        ("SELECT pg_catalog.set_config(%s, %s, true)", (_MARK, ",".join(savepoints))),
+                        driver=driver)
         return released
 
     def _give_back_aborted(self, unlock, body_failed):

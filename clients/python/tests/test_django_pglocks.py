@@ -197,6 +197,22 @@ class DropInTest(unittest.TestCase):
             self.insert("3 after")
         self.assertEqual(self.rows(), ["1 before", "3 after"])
 
+    def test_nested_blocks_release_every_savepoint_they_take(self):
+        import re
+
+        from django.db import connection, transaction
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            for _ in range(3):
+                with advisory_lock("outer"), advisory_lock("inner"), advisory_lock("outer"):
+                    pass
+        sql = " ".join(q["sql"] for q in queries)
+        taken = re.findall(r"(?<!RELEASE )(?<!TO )SAVEPOINT (pglocks_\d+)", sql)
+        self.assertEqual(len(taken), 9)
+        self.assertEqual(sorted(re.findall(r"RELEASE SAVEPOINT (pglocks_\d+)", sql)), sorted(taken))
+        self.assertEqual(self.locks_held(), 0)
+
     # manual transactions
 
     def test_a_body_that_commits_and_rolls_back(self):

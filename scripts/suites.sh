@@ -201,7 +201,7 @@ client_test_command() {
 	# lib/pq refuses PGSYSCONFDIR, which pg_virtualenv sets
 	go) echo 'cd clients/go && env -u PGSYSCONFDIR GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(mktemp -d) go test -v ./...' ;;
 	java) echo 'clients/java/run-tests.sh' ;;
-	ruby) echo 'ruby clients/ruby/test/test_pglocks.rb' ;;
+	ruby) echo 'clients/ruby/run-tests.sh' ;;
 	esac
 }
 

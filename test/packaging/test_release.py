@@ -121,6 +121,10 @@ class VersionsInStep(unittest.TestCase):
         self.assertRegex(read("clients/python/pyproject.toml"),
                          rf'(?m)^version = "{re.escape(self.version)}"$')
 
+    def test_ruby_client(self):
+        self.assertRegex(read("clients/ruby/pglocks.gemspec"),
+                         rf"(?m)^  spec.version = '{re.escape(self.version)}'$")
+
     def test_every_older_version_has_an_upgrade_path(self):
         # sql/pglocks.sql is the current version's script; make writes it
         # out as pglocks--<version>.sql, which git does not track

@@ -3,7 +3,7 @@
 require 'delegate'
 require 'minitest/autorun'
 require 'pg'
-require_relative '../lib/pglocks'
+require 'pglocks'
 
 class VectorsTest < Minitest::Test
   # vectors/key_ids.tsv: key as UTF-8 hex or repeat:<unit hex>:<count>, key_id, crc32_key_id

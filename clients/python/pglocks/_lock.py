@@ -103,10 +103,11 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
                  timeout=None, side_effect=Return):
         if side_effect not in _SIDE_EFFECTS:
             raise ValueError("side_effect must be pglocks.Return, pglocks.Raise or pglocks.Skip")
+        seconds = _seconds(timeout)
         self.lock_id = lock_id
         self.shared = shared
-        self.wait = wait and _seconds(timeout) != 0.0
-        self.timeout = _seconds(timeout) if self.wait else None
+        self.wait = wait and seconds != 0.0
+        self.timeout = seconds if self.wait else None
         self.using = using
         self.xact = xact
         self.side_effect = _SIDE_EFFECTS[side_effect]
@@ -115,15 +116,14 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
         self._blocks = threading.local()  # this thread's blocks of this object, innermost last
 
     def __call__(self, func):
-        lock_id = self.lock_id
-        if lock_id is None:
-            lock_id = "%s.%s" % (func.__module__, func.__qualname__)
+        lock = self
+        if lock.lock_id is None:
+            lock = advisory_lock("%s.%s" % (func.__module__, func.__qualname__), self.shared,
+                                 self.wait, self.using, self.xact, self.timeout, self.side_effect)
 
         @functools.wraps(func)
         def locked(*args, **kwargs):
-            lock = advisory_lock(lock_id, self.shared, self.wait, self.using, self.xact,
-                                 self.timeout, self.side_effect)
-            with lock._enter(skip=True) as acquired:
+            with _Block(lock, skip=True) as acquired:
                 if acquired is Skip:
                     return None
                 return func(*args, **kwargs)
@@ -133,16 +133,13 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
     def __enter__(self):
         if self.side_effect is Skip:
             raise ValueError("side_effect=pglocks.Skip only works on a decorated function")
-        block = self._enter(skip=False)
+        block = _Block(self, skip=False)
         acquired = block.__enter__()
         self._blocks.__dict__.setdefault("stack", []).append(block)
         return acquired
 
     def __exit__(self, *exc):
         return self._blocks.stack.pop().__exit__(*exc)
-
-    def _enter(self, skip):
-        return _Block(self, skip)
 
 
 class _Block:
@@ -175,8 +172,9 @@ class _Block:
             row = session.run((sql, take_params))
         else:
             self.hold = Hold(session, statements.unlock, statements.leftover, params)
-            row = self.hold.take(sql, take_params, granted=lambda row: self._granted(row))
-        acquired = self._granted(row)
+            row = self.hold.take(sql, take_params)
+        # a lock that waits without a timeout returns void once it is held
+        acquired = (lock.wait and lock.timeout is None) or bool(row[0])
         if not acquired:
             if self.hold:
                 self.hold.not_taken()
@@ -187,10 +185,6 @@ class _Block:
             if lock.side_effect is Skip and self.skip:
                 return Skip
         return acquired
-
-    def _granted(self, row):
-        # a lock that waits without a timeout returns void once it is held
-        return (self.lock.wait and self.lock.timeout is None) or bool(row[0])
 
     def __exit__(self, exc_type, exc, tb):
         hold, self.hold = self.hold, None

@@ -24,8 +24,8 @@ _savepoint_names = itertools.count(1)
 # setting: that is the one misuse that still ends in an error (README).
 _MARK = "pglocks_client.savepoints"
 
-# The holds each connection has through this module: (lock statement's
-# function suffix, key parameters) -> count
+# The holds each connection has through this module:
+# connection -> {(unlock statement, key parameters): count}
 _holds = weakref.WeakKeyDictionary()
 
 _REABORT = (
@@ -105,10 +105,10 @@ class Hold:
         self._key = (unlock, params)
         self._holds = _holds.setdefault(session.driver, {})
 
-    def take(self, lock, params, granted=lambda row: True):
-        """Run the lock statement; its first row. In a transaction, a
-        savepoint of ours is taken first. ``granted(row)``: whether it took
-        the lock."""
+    def take(self, lock, params):
+        """Run the lock statement and return its first row, counting the
+        hold (not_taken takes it back). In a transaction, a savepoint of ours
+        is taken first."""
         session = self.session
         before = ()
         status = session.status()
@@ -130,12 +130,17 @@ class Hold:
                 with contextlib.suppress(Exception):  # the error to report is the first one
                     self._give_back(self.leftover, body_failed=True)
             raise
-        if granted(row):
-            self._holds[self._key] = self._holds.get(self._key, 0) + 1
+        self._holds[self._key] = self._holds.get(self._key, 0) + 1
         return row
+
+    def _forget(self):
+        count = self._holds.pop(self._key, 0)
+        if count > 1:
+            self._holds[self._key] = count - 1
 
     def not_taken(self):
         """The lock was busy: drop the savepoint taken for it."""
+        self._forget()
         if self.savepoint and self.session.status() == INTRANS:
             self.session.run(("RELEASE SAVEPOINT " + self.savepoint, ()),
                              driver=self.session.refused_by_django())
@@ -144,11 +149,7 @@ class Hold:
         """Give the lock back at the end of the block and return the unlock's
         result. Raises if the block left the transaction aborted, unless the
         block's own exception is on its way."""
-        count = self._holds.get(self._key, 0)
-        if count > 1:
-            self._holds[self._key] = count - 1
-        else:
-            self._holds.pop(self._key, None)
+        self._forget()
         return self._give_back(self.unlock, body_failed)
 
     def _give_back(self, unlock, body_failed):

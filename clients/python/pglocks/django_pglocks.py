@@ -86,7 +86,7 @@ def advisory_lock(lock_id, shared=False, wait=True, *rest, using=None, comment=N
     session = Session(DEFAULT_DB_ALIAS if using is None else using)
     statements = Statements(placeholders, arity, shared)
     hold = Hold(session, statements.unlock, statements.leftover, params, _comment(lock_id, comment))
-    row = hold.take(statements.lock(wait=wait), params, granted=lambda row: wait or row[0])
+    row = hold.take(statements.lock(wait=wait), params)
     acquired = True if wait else row[0]
     if not acquired:
         hold.not_taken()

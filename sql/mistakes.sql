@@ -28,4 +28,18 @@ SELECT pglocks.lock('totals', timeout => 2000);
 -- ... and a string without a unit is a number of seconds
 SELECT '2000'::interval AS "'2000'", '2000 ms'::interval AS "'2000 ms'", '2s'::interval AS "'2s'";
 
+-- a driver's untyped parameter (as PREPARE without types) takes the text
+-- form: '42' is the text key, not the bigint 42; the cast says which
+PREPARE untyped AS SELECT pglocks.lock($1);
+PREPARE typed AS SELECT pglocks.lock($1::bigint);
+EXECUTE untyped('42');
+EXECUTE typed('42');
+SELECT id = pglocks.key_id('42') AS text_key_42, id = 42 AS bigint_42
+FROM (SELECT (classid::bigint << 32) | objid::bigint AS id FROM pg_locks
+      WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objsubid = 1) AS held
+ORDER BY 1;
+SELECT pglocks.unlock(42), pglocks.unlock('42');
+DEALLOCATE untyped;
+DEALLOCATE typed;
+
 SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory';

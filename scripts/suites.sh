@@ -17,13 +17,16 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The packages every suite needs besides the build's own: GoogleTest, clang
-# for fuzzing, the toolchains and drivers of the clients (Python's venv and
-# setuptools install the Python client as pip does; Node.js comes with npm's
+# for fuzzing, the toolchains and drivers of the clients (each client's
+# package is built offline with them: Python's venv, setuptools and wheel;
+# Debian's Maven repository and plugins; Bundler; Node.js comes with npm's
 # packages, see install_node), and PgBouncer.
 SUITE_PACKAGES=(cmake libgtest-dev clang libclang-rt-14-dev python3-psycopg python3-psycopg2 python3-django
-	python3-venv python3-setuptools
-	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit4
-	ruby ruby-pg ruby-minitest pgbouncer)
+	python3-psycopg-pool python3-venv python3-setuptools python3-wheel
+	golang-go golang-github-lib-pq-dev default-jdk-headless libpostgresql-jdbc-java junit5
+	maven maven-debian-helper libmaven-compiler-plugin-java libmaven-resources-plugin-java
+	libmaven-jar-plugin-java libmaven-install-plugin-java libsurefire-java
+	ruby ruby-pg ruby-minitest bundler pgbouncer)
 
 # pass/fail one test named $1
 pass() { echo "ok: $1"; passed=$((passed + 1)); }
@@ -183,26 +186,17 @@ install_node() {
 	command -v node >/dev/null && command -v npm >/dev/null || install_packages nodejs npm
 }
 
-# run_clients: each client's tests (vectors, then a live server with the
-# extension), against a throwaway cluster; one result per client
+# run_clients: each client's clients/<name>/run-tests.sh, against a throwaway
+# cluster: it builds the client's package the way its ecosystem does,
+# installs it into a fresh consumer project, runs a small program there and
+# then the client's feature tests (docs/clients.md); one result per client
 run_clients() {
 	local client
-	step install_node && step npm ci --prefix clients/node --no-audit --no-fund --loglevel=error || return
+	step install_node || return
 	for client in python node go java ruby; do
 		echo "==> $client client"
-		suite "$client client" with_cluster sh -c "$(client_test_command "$client")"
+		suite "$client client" with_cluster "clients/$client/run-tests.sh"
 	done
-}
-
-client_test_command() {
-	case $1 in
-	python) echo 'clients/python/run-tests.sh' ;;
-	node) echo 'cd clients/node && npm test' ;;
-	# lib/pq refuses PGSYSCONFDIR, which pg_virtualenv sets
-	go) echo 'cd clients/go && env -u PGSYSCONFDIR GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(mktemp -d) go test -v ./...' ;;
-	java) echo 'clients/java/run-tests.sh' ;;
-	ruby) echo 'clients/ruby/run-tests.sh' ;;
-	esac
 }
 
 # run_poolers: test/poolers/pgbouncer_suite.py, a PgBouncer in transaction

@@ -3,11 +3,12 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { keyId, crc32KeyId } = require('..');
+const { keyId, crc32KeyId } = require('pglocks');
 
-// vectors/key_ids.tsv: key as UTF-8 hex or repeat:<unit hex>:<count>, key_id, crc32_key_id
+// vectors/key_ids.tsv (PGLOCKS_VECTORS when the tests run outside the tree):
+// key as UTF-8 hex or repeat:<unit hex>:<count>, key_id, crc32_key_id
 function* vectors() {
-  const file = path.join(__dirname, '..', '..', '..', 'vectors', 'key_ids.tsv');
+  const file = process.env.PGLOCKS_VECTORS || path.join(__dirname, '..', '..', '..', 'vectors', 'key_ids.tsv');
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const [column, id, crc, description] = line.split('\t');
@@ -35,4 +36,15 @@ test('every shared vector', () => {
 test('README examples', () => {
   assert.strictEqual(keyId('some lock'), -1292339565357005894n);
   assert.strictEqual(crc32KeyId('some lock'), -205618829n);
+});
+
+test('a key is a string with a UTF-8 form', () => {
+  for (const bad of [null, undefined, 42, 42n, ['a'], Buffer.from('a')]) {
+    assert.throws(() => keyId(bad), TypeError);
+    assert.throws(() => crc32KeyId(bad), TypeError);
+  }
+  for (const lone of ['\uD800', 'a\uDC00b', '\uDBFF']) {
+    assert.throws(() => keyId(lone), TypeError);
+    assert.throws(() => crc32KeyId(lone), TypeError);
+  }
 });

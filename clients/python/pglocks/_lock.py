@@ -7,11 +7,12 @@ import math
 import threading
 
 from ._ids import key_id
-from ._session import Hold, INTRANS, Session
+from ._session import INTRANS, Hold, Session, check_using, take_xact
 from ._statements import Statements
 
 _INT64 = 1 << 63
 _INT32 = 1 << 31
+_MAX_MS = (1 << 31) - 1  # lock_timeout's limit
 
 
 class Return:
@@ -42,7 +43,9 @@ def _django_lock_not_acquired():
 
 def lock_args(lock_id):
     """(placeholders, params, arity) of a str (its key_id), an int or a pair
-    of ints; a ValueError for anything else."""
+    of ints; a ValueError for anything else. A placeholder is parenthesized
+    before its cast: psycopg2 writes a parameter into the SQL, and
+    -9223372036854775808::bigint is -(9223372036854775808::bigint)."""
     if isinstance(lock_id, bool):
         raise ValueError("Cannot use a bool as a lock id")
     if isinstance(lock_id, (list, tuple)):
@@ -52,25 +55,28 @@ def lock_args(lock_id):
             raise ValueError("Both members of a tuple/list lock ID must be integers")
         if not all(-_INT32 <= k < _INT32 for k in lock_id):
             raise ValueError("Both members of a tuple/list lock ID must fit in 32 bits")
-        return "%s::int, %s::int", (lock_id[0], lock_id[1]), 2
+        return "(%s)::int, (%s)::int", (lock_id[0], lock_id[1]), 2
     if isinstance(lock_id, str):
-        return "%s::bigint", (key_id(lock_id),), 1
+        return "(%s)::bigint", (key_id(lock_id),), 1
     if isinstance(lock_id, int):
         if not -_INT64 <= lock_id < _INT64:
             raise ValueError("An integer lock ID must fit in 64 bits")
-        return "%s::bigint", (lock_id,), 1
+        return "(%s)::bigint", (lock_id,), 1
     raise ValueError("Cannot use %r as a lock id" % (lock_id,))
 
 
-def _seconds(timeout):
+def _milliseconds(timeout):
+    """A timeout in seconds or a timedelta as lock_timeout's whole
+    milliseconds, rounded up (0 stays 0: a try)."""
     if timeout is None:
         return None
     if isinstance(timeout, datetime.timedelta):
         timeout = timeout.total_seconds()
     if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-            or not math.isfinite(timeout) or timeout < 0):
-        raise ValueError("timeout must be None, a finite number of seconds >= 0, or a timedelta")
-    return float(timeout)
+            or not 0 <= timeout * 1000 <= _MAX_MS):  # also NaN and the infinities
+        raise ValueError("timeout must be None, a number of seconds from 0 to %s, or a timedelta"
+                         % (_MAX_MS / 1000))
+    return math.ceil(timeout * 1000)
 
 
 _SIDE_EFFECTS = {Return: Return, Raise: Raise, Skip: Skip,
@@ -85,14 +91,14 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
     int, or a pair of ints; as a decorator it defaults to the function's
     ``module.qualname``. ``shared`` takes a shared lock. ``wait=False`` (or
     ``timeout=0``) only takes the lock if it is free; ``timeout`` (seconds or
-    a timedelta) waits at most that long in the server's lock queue, through
-    the pglocks extension's ``pglocks.lock`` (a lock granted as the timeout
-    fires is given back). ``side_effect`` says what happens when the lock is
-    not taken: :class:`Return` (the block runs, ``as acquired`` is False),
+    a timedelta) waits at most that long in the server's lock queue (its
+    ``lock_timeout``; a lock granted as the timeout fires is given back).
+    ``side_effect`` says what happens when the lock is not taken:
+    :class:`Return` (the block runs, ``as acquired`` is False),
     :class:`Raise` (:class:`LockNotAcquired`) or, for a decorator,
     :class:`Skip`. ``using``: a Django database alias (default: the default
-    database) or a psycopg / psycopg2 connection. ``xact=True`` takes a
-    transaction lock, held until the transaction ends (it needs one).
+    database) or a psycopg / psycopg2 connection, not a pool. ``xact=True``
+    takes a transaction lock, held until the transaction ends (it needs one).
 
     A session lock is given back when the block ends, also when the body left
     the transaction aborted: the transaction then stays aborted (the error
@@ -103,11 +109,15 @@ class advisory_lock:  # noqa: N801 (used like a function, as in django-pglocks)
                  timeout=None, side_effect=Return):
         if side_effect not in _SIDE_EFFECTS:
             raise ValueError("side_effect must be pglocks.Return, pglocks.Raise or pglocks.Skip")
-        seconds = _seconds(timeout)
+        if timeout is not None and not wait:
+            raise ValueError("timeout needs wait=True (wait=False is a try, and so is timeout=0)")
+        ms = _milliseconds(timeout)
+        check_using(using)
         self.lock_id = lock_id
         self.shared = shared
-        self.wait = wait and seconds != 0.0
-        self.timeout = seconds if self.wait else None
+        self.wait = wait and ms != 0  # a timeout of 0 is a try
+        self.timeout = timeout if self.wait else None
+        self._ms = ms if self.wait else None
         self.using = using
         self.xact = xact
         self.side_effect = _SIDE_EFFECTS[side_effect]
@@ -160,25 +170,16 @@ class _Block:
         if lock.xact and session.autocommit() and session.status() != INTRANS:
             raise ValueError("xact=True needs an open transaction: "
                              "a transaction lock would end with the statement that takes it")
-        if lock.timeout is not None:
-            function = "xact_lock" if lock.xact else "lock"
-            sql = "SELECT pglocks.%s(%s, shared => %%s, timeout => make_interval(secs => %%s::float8))" % (
-                function, placeholders)
-            take_params = params + (lock.shared, lock.timeout)
-        else:
-            sql = statements.lock(wait=lock.wait, xact=lock.xact)
-            take_params = params
+        timed = lock._ms is not None
+        sql = statements.lock(wait=lock.wait, xact=lock.xact, timed=timed)
+        take_params = (lock._ms,) + params if timed else params
         if lock.xact:
-            row = session.run((sql, take_params))
+            acquired = take_xact(session, sql, take_params, lock.wait, timed)
         else:
-            self.hold = Hold(session, statements.unlock, statements.leftover, params)
-            row = self.hold.take(sql, take_params)
-        # a lock that waits without a timeout returns void once it is held
-        acquired = (lock.wait and lock.timeout is None) or bool(row[0])
+            hold = Hold(session, statements.unlock, statements.leftover, params)
+            acquired = hold.take(sql, take_params, lock.wait, timed)
+            self.hold = hold if acquired else None
         if not acquired:
-            if self.hold:
-                self.hold.not_taken()
-                self.hold = None
             if lock.side_effect is Raise:
                 error = _django_lock_not_acquired() if session.django else LockNotAcquired
                 raise error("could not acquire advisory lock %r" % (lock.lock_id,))

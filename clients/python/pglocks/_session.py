@@ -1,6 +1,6 @@
-"""The connection side of a session lock held across a block: take it, and
-give it back however the block ends, without ever letting a transaction the
-block aborted commit.
+"""The connection side of a lock: a session lock held across a block, taken
+and given back however the block ends, without ever letting a transaction the
+block aborted commit; and a transaction lock, taken inside a savepoint.
 
 Inside a transaction the lock is taken after a savepoint of ours. If the block
 leaves the transaction aborted, the savepoint is rolled back to so that the
@@ -10,12 +10,16 @@ owner must still roll it back, and nothing done in it can commit.
 
 import contextlib
 import itertools
+import sys
 import weakref
+
+from ._statements import RESTORE_LOCK_TIMEOUT
 
 # libpq's PQtransactionStatus, as psycopg (3) and psycopg2 report it
 IDLE, INTRANS, INERROR = 0, 2, 3
 
 _savepoint_names = itertools.count(1)
+_LOCK_NOT_AVAILABLE = "55P03"  # what running out of lock_timeout raises
 # A transaction-local setting that lists our savepoints that exist,
 # comma-separated, innermost last: each is added just before it is taken, so
 # that it goes away with the transaction, and with any ROLLBACK TO a savepoint
@@ -34,11 +38,30 @@ _REABORT = (
     "HINT = 'The lock has been released; roll the transaction back.'; END $pglocks$")
 
 
+# The connection classes, by the module that defines them: a connection's
+# driver is imported already, so checking one imports nothing.
+_CONNECTIONS = (("psycopg", "Connection"), ("psycopg2.extensions", "connection"))
+
+
+def check_using(using):
+    """A lock belongs to one server session: ``using`` must be a Django
+    database alias (None: the default) or one psycopg / psycopg2 connection;
+    anything else, such as a pool, is refused before any query."""
+    if using is None or isinstance(using, str) or any(
+            isinstance(using, getattr(sys.modules[module], name))
+            for module, name in _CONNECTIONS if module in sys.modules):
+        return
+    raise TypeError("using must be a Django database alias or a psycopg / psycopg2 connection, "
+                    "not %s: a lock belongs to one session (take a connection from a pool, and "
+                    "pass that)" % type(using).__name__)
+
+
 class Session:
     """A Django database alias (queries go through Django's cursor, and its
     exceptions are django.db's) or a psycopg / psycopg2 connection."""
 
     def __init__(self, using):
+        check_using(using)
         if using is None or isinstance(using, str):
             from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -65,6 +88,12 @@ class Session:
         body's error, or set_rollback): ours then go to the driver."""
         return self.django is not None and self.django.needs_rollback
 
+    def check_open(self):
+        """Raise what Django's cursor would for a query in an atomic block
+        marked for rollback, before a savepoint of ours is counted on."""
+        if self.django is not None:
+            self.django.validate_no_broken_transaction()
+
     def run(self, *statements, driver=False):
         """Run (sql, params) statements in turn, as one round trip where the
         driver interpolates parameters itself; the last one's first row.
@@ -80,6 +109,57 @@ class Session:
             return cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
+
+
+def _new_savepoint():
+    return "pglocks_%d" % next(_savepoint_names)
+
+
+def _sqlstate(error):
+    for e in (error, error.__cause__):  # Django raises the driver's error as its cause
+        code = getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)  # psycopg, psycopg2
+        if code:
+            return code
+    return None
+
+
+def _timed_out(error, timed, back_out):
+    """After a failed lock statement: back_out(), and whether the error was
+    a timed lock running out (55P03: not acquired). For any other error, the
+    one to report is that error, not back_out's."""
+    if timed and _sqlstate(error) == _LOCK_NOT_AVAILABLE:
+        back_out()
+        return True
+    with contextlib.suppress(Exception):
+        back_out()
+    return False
+
+
+def _rollback_to(session, savepoint):
+    session.run(("ROLLBACK TO SAVEPOINT " + savepoint, ()), ("RELEASE SAVEPOINT " + savepoint, ()),
+                driver=True)
+
+
+def take_xact(session, lock, params, wait=True, timed=False):
+    """Take a transaction lock inside a savepoint of ours, and return whether
+    it was taken. Released, the savepoint hands the lock to the transaction;
+    rolled back to, after a busy try or a failed lock statement, it leaves
+    nothing (a lock granted as the statement failed belongs to it). ``timed``:
+    the statement sets lock_timeout, restored once the lock is granted."""
+    session.check_open()
+    savepoint = _new_savepoint()
+    try:
+        row = session.run(("SAVEPOINT " + savepoint, ()), (lock, params))
+    except BaseException as error:
+        if _timed_out(error, timed, lambda: _rollback_to(session, savepoint)):
+            return False
+        raise
+    if not wait and not row[0]:
+        _rollback_to(session, savepoint)
+        return False
+    session.run(("RELEASE SAVEPOINT " + savepoint, ()),
+                *([(RESTORE_LOCK_TIMEOUT, (row[0],))] if timed else []))
+    return True
 
 
 def _interpolates(cursor):
@@ -105,76 +185,88 @@ class Hold:
         self._key = (unlock, params)
         self._holds = _holds.setdefault(session.driver, {})
 
-    def take(self, lock, params):
-        """Run the lock statement and return its first row, counting the
-        hold (not_taken takes it back). In a transaction, a savepoint of ours
-        is taken first."""
+    def take(self, lock, params, wait=True, timed=False):
+        """Run the lock statement, count the hold if it was taken, and return
+        whether it was. In a transaction, a savepoint of ours is taken first.
+        ``timed``: the statement sets lock_timeout (restored in a transaction
+        once the lock is granted); running out of it is "not taken"."""
         session = self.session
+        session.check_open()
         before = ()
         status = session.status()
         if status == INTRANS or (status == IDLE and not session.autocommit()):
-            self.savepoint = "pglocks_%d" % next(_savepoint_names)
+            self.savepoint = _new_savepoint()
             before = (("SELECT pg_catalog.set_config(%s::text, pg_catalog.concat_ws(',', "
                        "NULLIF(pg_catalog.current_setting(%s::text, true), ''), %s::text), true)",
                        (_MARK, _MARK, self.savepoint)),
                       ("SAVEPOINT " + self.savepoint, ()))
+        held = self._holds.get(self._key, 0)
         try:
             row = session.run(*before, (lock + self.comment, params))
-        except BaseException:
-            # An error (a cancel, statement_timeout, Ctrl-C) can end a wait
-            # just as the lock is granted: the session holds it all the
-            # same. If it held none in this mode before (then it would have
-            # been granted at once, with no wait to interrupt), a hold found
-            # now is that one.
-            if not self._holds.get(self._key) and (self.savepoint or session.status() == IDLE):
-                with contextlib.suppress(Exception):  # the error to report is the first one
-                    self._give_back(self.leftover, body_failed=True)
+        except BaseException as error:
+            if _timed_out(error, timed, lambda: self._back_out(held)):
+                return False
             raise
-        self._holds[self._key] = self._holds.get(self._key, 0) + 1
-        return row
+        if not wait and not row[0]:  # busy
+            if self.savepoint:
+                session.run(("RELEASE SAVEPOINT " + self.savepoint, ()))
+            return False
+        self._holds[self._key] = held + 1
+        if timed and self.savepoint:
+            session.run((RESTORE_LOCK_TIMEOUT, (row[0],)))
+        return True
+
+    def _back_out(self, held):
+        """After a failed lock statement: our savepoint is rolled back to.
+        An error (a cancel, statement_timeout, lock_timeout, Ctrl-C) can end
+        a wait just as the lock is granted: the session holds it all the
+        same. If it held none in this mode before (then it would have been
+        granted at once, with no wait to interrupt), a hold found now is that
+        one, and is given back."""
+        if self.savepoint:
+            _rollback_to(self.session, self.savepoint)
+        if not held:
+            self.session.run((self.leftover + self.comment, self.params), driver=True)
+
+    def abort_again(self):
+        """After a failed lock statement in a transaction: abort it on
+        purpose, as the failure alone would have (the drop-in's way)."""
+        if self.savepoint and self.session.status() == INTRANS:
+            self._abort_again(body_failed=True)
 
     def _forget(self):
         count = self._holds.pop(self._key, 0)
         if count > 1:
             self._holds[self._key] = count - 1
 
-    def not_taken(self):
-        """The lock was busy: drop the savepoint taken for it."""
-        self._forget()
-        if self.savepoint and self.session.status() == INTRANS:
-            self.session.run(("RELEASE SAVEPOINT " + self.savepoint, ()),
-                             driver=self.session.refused_by_django())
-
     def release(self, body_failed):
         """Give the lock back at the end of the block and return the unlock's
         result. Raises if the block left the transaction aborted, unless the
         block's own exception is on its way."""
         self._forget()
-        return self._give_back(self.unlock, body_failed)
-
-    def _give_back(self, unlock, body_failed):
         session = self.session
         status = session.status()
         if status == INERROR:
-            return self._give_back_aborted(unlock, body_failed)
+            return self._give_back_aborted(body_failed)
         driver = session.refused_by_django()
         if not (self.savepoint and status == INTRANS):
-            return session.run((unlock + self.comment, self.params), driver=driver)[0]
+            return session.run((self.unlock + self.comment, self.params), driver=driver)[0]
         # the unlock first, then our savepoint if it is still there: the
         # block may have committed, rolled back, or rolled back to an older
         # savepoint
         released, mark = session.run(
-            ("SELECT (" + unlock + "), pg_catalog.current_setting(%s, true)" + self.comment,
+            ("SELECT (" + self.unlock + "), pg_catalog.current_setting(%s::text, true)" + self.comment,
              self.params + (_MARK,)), driver=driver)
         savepoints = (mark or "").split(",")
         if self.savepoint in savepoints:
             savepoints.remove(self.savepoint)
             session.run(("RELEASE SAVEPOINT " + self.savepoint, ()),
-                        ("SELECT pg_catalog.set_config(%s, %s, true)", (_MARK, ",".join(savepoints))),
+                        ("SELECT pg_catalog.set_config(%s::text, %s::text, true)",
+                         (_MARK, ",".join(savepoints))),
                         driver=driver)
         return released
 
-    def _give_back_aborted(self, unlock, body_failed):
+    def _give_back_aborted(self, body_failed):
         session = self.session
         restored = False
         if self.savepoint:
@@ -187,7 +279,15 @@ class Hold:
         if not restored:
             # a transaction the block began, lost anyway: not ours to save
             session.run(("ROLLBACK", ()), driver=True)
-        released = session.run((unlock + self.comment, self.params), driver=True)[0]
+        released = session.run((self.unlock + self.comment, self.params), driver=True)[0]
+        self._abort_again(body_failed)
+        return released
+
+    def _abort_again(self, body_failed):
+        """Abort the transaction on purpose (beginning one if the block ended
+        its own): its owner must still roll it back, and nothing in it can
+        commit. The error is raised unless the block's own is on its way."""
+        session = self.session
         if session.status() == IDLE:
             session.run(("BEGIN", ()), driver=True)
         error = None
@@ -201,7 +301,6 @@ class Hold:
             transaction.set_rollback(True, using=session.django.alias)
         if error is not None and not body_failed:
             raise _as_django(session, error)
-        return released
 
 
 def _as_django(session, error):

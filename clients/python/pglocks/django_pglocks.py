@@ -86,10 +86,12 @@ def advisory_lock(lock_id, shared=False, wait=True, *rest, using=None, comment=N
     session = Session(DEFAULT_DB_ALIAS if using is None else using)
     statements = Statements(placeholders, arity, shared)
     hold = Hold(session, statements.unlock, statements.leftover, params, _comment(lock_id, comment))
-    row = hold.take(statements.lock(wait=wait), params)
-    acquired = True if wait else row[0]
+    try:
+        acquired = hold.take(statements.lock(wait=wait), params, wait)
+    except Exception:
+        hold.abort_again()  # as the failed lock statement leaves it in django-pglocks
+        raise
     if not acquired:
-        hold.not_taken()
         yield acquired
         return
     try:

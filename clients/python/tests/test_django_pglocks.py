@@ -263,7 +263,7 @@ class DropInTest(unittest.TestCase):
             self.assertIn("pg_advisory_unlock(%d)" % django_pglocks_id("captured"), sql[1])
 
     def test_statement_timeout_while_waiting_is_djangos_operational_error(self):
-        from django.db import OperationalError, transaction
+        from django.db import DatabaseError, OperationalError, transaction
 
         self.other.execute("SELECT pg_advisory_lock(%s::bigint)", (django_pglocks_id("slow"),))
         self.query("SET statement_timeout = '100ms'")
@@ -275,6 +275,14 @@ class DropInTest(unittest.TestCase):
                 with transaction.atomic():
                     with advisory_lock("slow"):
                         self.fail("the body ran without the lock")
+            transaction.set_autocommit(False)
+            with self.assertRaises(OperationalError):
+                with advisory_lock("slow"):
+                    self.fail("the body ran without the lock")
+            with self.assertRaises(DatabaseError):  # left aborted, as django-pglocks leaves it
+                self.query("SELECT 1")
+            transaction.rollback()
+            transaction.set_autocommit(True)
         finally:
             self.query("RESET statement_timeout")
         self.assertEqual(self.locks_held(), 0)

@@ -1,103 +1,72 @@
 # frozen_string_literal: true
 
 require 'digest'
+require 'pg'
 require 'zlib'
 
-# Key ids of the pglocks PostgreSQL extension (docs/key-hashing.md), and
-# with_lock for ruby-pg. Locks are PostgreSQL's own advisory locks: a key
-# locked here is the same lock as pglocks.lock(key) in SQL.
+# PostgreSQL advisory locks held while a block runs, over ruby-pg, with the
+# key ids of the pglocks extension (docs/key-hashing.md). The locks are
+# PostgreSQL's own (pg_catalog.pg_advisory_*): a key locked here is the same
+# lock as pglocks.lock(key) in SQL, and no extension is needed on the server.
 module Pglocks
+  class Error < StandardError; end
+
+  # with_lock! found the lock busy, or its timeout ran out.
+  class LockNotAcquired < Error; end
+
+  # The lock was no longer held when the block ended (it unlocked it itself).
+  class LockLost < Error; end
+
   module_function
 
-  # First 8 bytes of SHA-256 over the key's UTF-8 bytes, little-endian signed.
+  # The extension's pglocks.key_id: the first 8 bytes of SHA-256 over the
+  # key's UTF-8 bytes, little-endian, signed.
   def key_id(key)
     Digest::SHA256.digest(utf8(key))[0, 8].unpack1('q<')
   end
 
-  # django-pglocks 1.x: CRC-32 of the UTF-8 bytes as a signed 32-bit integer.
+  # django-pglocks 1.x's id: the CRC-32 of the UTF-8 bytes as a signed 32-bit
+  # integer.
   def crc32_key_id(key)
-    [Zlib.crc32(utf8(key))].pack('L>').unpack1('l>')
+    [Zlib.crc32(utf8(key))].pack('L').unpack1('l')
   end
 
-  # Runs the block while holding a session advisory lock on key (a String,
-  # an Integer, or an Array of two Integers) on conn, a PG::Connection, and
-  # releases it when the block returns or raises. Returns false without
-  # running the block if wait is false and the lock is busy, else true. If
-  # the block leaves the transaction aborted, it is rolled back (it could
-  # only be rolled back) so that the lock can be released.
-  def with_lock(conn, key, shared: false, wait: true)
-    args, params, row = lock_args(key)
-    suffix = shared ? '_shared' : ''
-    if wait
-      take(conn, suffix, args, params, row)
-    else
-      tried = conn.exec_params("SELECT pg_try_advisory_lock#{suffix}(#{args}) AS ok", params)
-      return false unless tried[0]['ok'] == 't'
-    end
-    begin
-      yield
-    ensure
-      release(conn, "SELECT pg_advisory_unlock#{suffix}(#{args})", params)
-    end
-    true
+  # Runs the block while holding an advisory lock on key (a String, an
+  # Integer of 64 bits, or an Array of two Integers of 32 bits) on conn, a
+  # PG::Connection, and returns the block's value; returns false, without
+  # running the block, if the lock was not acquired (wait: false or timeout:
+  # found it busy). Options: shared: (a shared lock), wait: false (only if it
+  # is free now), timeout: (seconds to wait in the server's lock queue; 0 is
+  # wait: false), xact: (a transaction lock, held until the transaction ends;
+  # it needs an open one). A session lock is released when the block ends,
+  # however it ends. Every refusal of an argument is an ArgumentError raised
+  # before any query.
+  def with_lock(conn, key, shared: false, wait: true, timeout: nil, xact: false, &block)
+    lock = Lock.new(conn, key, block, shared: shared, wait: wait, timeout: timeout, xact: xact)
+    lock.acquire ? lock.hold : false
   end
 
-  # Runs the statement that waits for the lock. An error can end the wait
-  # just as the lock is granted (a cancel, statement_timeout): the statement
-  # fails and the session holds the lock all the same. No hold in this mode
-  # existed before (it would have been granted at once), so a hold left then
-  # is that one: give it back, unless the failure left a transaction aborted
-  # (then nothing can run before its owner rolls it back).
-  def take(conn, suffix, args, params, row)
-    conn.exec_params("SELECT pg_advisory_lock#{suffix}(#{args})", params)
-  rescue PG::Error => e
-    if conn.transaction_status == PG::PQTRANS_IDLE
-      mode = suffix.empty? ? 'ExclusiveLock' : 'ShareLock'
-      begin
-        conn.exec_params("SELECT pg_advisory_unlock#{suffix}(#{args}) FROM pg_catalog.pg_locks " \
-                         "WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted " \
-                         "AND mode = '#{mode}' AND #{row}", params)
-      rescue PG::Error
-        nil # the error to report is the first one
-      end
-    end
-    raise e
-  end
+  # with_lock, raising LockNotAcquired when the lock was not acquired: for a
+  # block whose value may be false.
+  def with_lock!(conn, key, shared: false, wait: true, timeout: nil, xact: false, &block)
+    lock = Lock.new(conn, key, block, shared: shared, wait: wait, timeout: timeout, xact: xact)
+    raise LockNotAcquired, "advisory lock #{key.inspect} was not acquired" unless lock.acquire
 
-  def release(conn, sql, params)
-    conn.exec('ROLLBACK') if conn.transaction_status == PG::PQTRANS_INERROR
-    conn.exec_params(sql, params)
-  end
-
-  # The lock's row in pg_locks, in terms of the parameters of lock_args.
-  BIGINT_ROW = 'objsubid = 1 AND classid = (($1::bigint >> 32) & 4294967295)::oid ' \
-               'AND objid = ($1::bigint & 4294967295)::oid'
-  PAIR_ROW = 'objsubid = 2 AND classid = $1::int::oid AND objid = $2::int::oid'
-  private_constant :BIGINT_ROW, :PAIR_ROW
-
-  # [SQL arguments, parameters, row in pg_locks] for a key
-  def lock_args(key)
-    case key
-    when String then ['$1::bigint', [key_id(key)], BIGINT_ROW]
-    when Integer
-      raise RangeError, 'an integer key must fit in 64 bits' unless key.bit_length < 64
-      ['$1::bigint', [key], BIGINT_ROW]
-    when Array
-      unless key.size == 2 && key.all? { |k| k.is_a?(Integer) && k.bit_length < 32 }
-        raise ArgumentError, 'a pair key is two 32-bit integers'
-      end
-      ['$1::int, $2::int', key, PAIR_ROW]
-    else raise ArgumentError, "cannot use #{key.inspect} as a lock key"
-    end
+    lock.hold
   end
 
   def utf8(key)
-    raise ArgumentError, 'a key is a String' unless key.is_a?(String)
+    raise ArgumentError, "a text key is a String, not #{key.inspect}" unless key.is_a?(String)
 
-    utf8 = key.encode(Encoding::UTF_8)
-    raise ArgumentError, 'the key is not valid UTF-8' unless utf8.valid_encoding?
+    bytes = key.encode(Encoding::UTF_8)
+    raise ArgumentError, 'the key is not valid UTF-8' unless bytes.valid_encoding?
 
-    utf8.b
+    bytes.b
+  rescue EncodingError => e
+    raise ArgumentError, "the key cannot be encoded as UTF-8: #{e.message}"
   end
-  private_class_method :take, :release, :lock_args, :utf8
+  private_class_method :utf8
 end
+
+require_relative 'pglocks/lock'
+require_relative 'pglocks/version'

@@ -1,99 +1,125 @@
 package io.pglocks;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Objects;
 
 /**
- * Runs code under a PostgreSQL session advisory lock over JDBC. Locks are
- * PostgreSQL's own: a key locked here is the same lock as pglocks.lock(key).
+ * Runs code under a PostgreSQL advisory lock over JDBC. Locks are PostgreSQL's
+ * own ({@code pg_catalog.pg_advisory_*}), so this works on a server without
+ * the pglocks extension, and {@code Key.of("orders:42")} here is the same lock
+ * as {@code pglocks.lock('orders:42')} in SQL.
  *
- * <pre>
- * boolean ran = AdvisoryLock.withLock(conn, "orders:42", false, true, () -&gt; ship(42));
- * </pre>
+ * <pre>{@code
+ * LockResult<Integer> shipped = AdvisoryLock.withLock(conn, Key.of("orders:42"),
+ *     LockOptions.DEFAULT.withTimeout(Duration.ofSeconds(5)), () -> ship(conn, 42));
+ * }</pre>
+ *
+ * <p>A lock belongs to one server session: pass one {@link Connection} (a
+ * pooled one is fine while it is borrowed), not a {@code DataSource}.
+ * Transactions are JDBC's: the connection is in one when autocommit is off.
  */
 public final class AdvisoryLock {
     private AdvisoryLock() {}
 
-    /** The body: may throw any exception, which comes through unchanged. */
+    /** The body run under the lock; its exception, of type E, comes through unchanged. */
     @FunctionalInterface
-    public interface Body {
-        void run() throws Exception;
+    public interface Body<T, E extends Exception> {
+        T run() throws E;
     }
 
-    /** A text key, hashed with {@link KeyId#of}. */
-    public static boolean withLock(Connection conn, String key, boolean shared, boolean wait, Body body)
-            throws Exception {
-        return withLock(conn, KeyId.of(key), shared, wait, body);
+    /** {@link #withLock(Connection, Key, LockOptions, Body)} with {@link LockOptions#DEFAULT}. */
+    public static <T, E extends Exception> LockResult<T> withLock(Connection conn, Key key, Body<T, E> body)
+            throws SQLException, E {
+        return withLock(conn, key, LockOptions.DEFAULT, body);
     }
 
     /**
-     * Takes the lock (waiting unless {@code wait} is false), runs the body and
-     * releases the lock when it returns or throws. Returns false, without
-     * running the body, if the lock was busy and {@code wait} is false. If the
-     * body leaves the transaction aborted, it is rolled back (it could only be
-     * rolled back) so that the lock can be released.
+     * Takes the lock, runs the body and returns its value. If the lock is not
+     * acquired (a try that found it busy, or a timeout that ran out) the body
+     * does not run, and the result says so.
+     *
+     * <p>A session lock (the default) is released when the body returns or
+     * throws. In a transaction it is taken after a savepoint; if the body
+     * leaves the transaction aborted, the lock is released and the transaction
+     * aborted again, so that it must still be rolled back (an SQLException
+     * 25P02 if the body returned normally). A transaction lock
+     * ({@link LockOptions#xact}) is held until the transaction ends.
+     *
+     * @throws NullPointerException if an argument is null, before any query
+     * @throws IllegalArgumentException for a transaction lock on a connection
+     *     in autocommit mode, before any query
+     * @throws IllegalStateException if the body returned normally but the lock
+     *     was no longer held at its end (unlocked inside the body)
+     * @throws SQLException from the lock statements (not a timeout running out)
+     * @throws E the body's own exception
      */
-    public static boolean withLock(Connection conn, long key, boolean shared, boolean wait, Body body)
-            throws Exception {
-        String suffix = shared ? "_shared" : "";
-        if (wait) {
-            take(conn, suffix, key);
-        } else if (!query(conn, "SELECT pg_try_advisory_lock" + suffix + "(?)", key)) {
-            return false;
-        }
-        try {
-            body.run();
-        } finally {
-            String unlock = "SELECT pg_advisory_unlock" + suffix + "(?)";
-            try {
-                query(conn, unlock, key);
-            } catch (SQLException e) {
-                if (!"25P02".equals(e.getSQLState())) throw e; // transaction aborted
-                conn.rollback();
-                query(conn, unlock, key);
+    public static <T, E extends Exception> LockResult<T> withLock(
+            Connection conn, Key key, LockOptions options, Body<T, E> body) throws SQLException, E {
+        Objects.requireNonNull(conn, "conn must not be null");
+        Objects.requireNonNull(key, "key must not be null");
+        Objects.requireNonNull(options, "options must not be null");
+        Objects.requireNonNull(body, "body must not be null");
+        Statements sql = new Statements(key, options.shared());
+        long millis = options.noWait() ? 0 : options.timeoutMillis();
+        if (options.xact()) {
+            if (conn.getAutoCommit()) {
+                throw new IllegalArgumentException("a transaction lock needs a transaction (autocommit off): "
+                    + "it would end with the statement that takes it");
             }
+            return takeXact(conn, sql, millis) ? LockResult.acquired(key, body.run()) : LockResult.notAcquired(key);
         }
-        return true;
+        SessionHold hold = new SessionHold(conn, sql, key, options.shared());
+        if (!hold.take(millis)) return LockResult.notAcquired(key);
+        T value;
+        try {
+            value = body.run();
+        } catch (Throwable bodyError) {
+            try {
+                hold.release(true);
+            } catch (Throwable releaseError) {
+                bodyError.addSuppressed(releaseError);
+            }
+            throw bodyError;
+        }
+        if (!hold.release(false)) {
+            throw new IllegalStateException("advisory lock " + key
+                + " was no longer held at the end of the body (unlocked inside it?)");
+        }
+        return LockResult.acquired(key, value);
     }
 
-    /*
-     * Runs the statement that waits for the lock. An error can end the wait
-     * just as the lock is granted (a cancel, a query timeout,
-     * statement_timeout): the statement fails and the session holds the lock
-     * all the same. No hold in this mode existed before (it would have been
-     * granted at once), so a hold left then is that one: give it back, unless
-     * the failure left a transaction aborted (then nothing can run before its
-     * owner rolls it back).
+    /**
+     * Takes a transaction lock inside a savepoint of ours and returns whether
+     * it was taken. Released, the savepoint hands the lock to the transaction;
+     * rolled back to, after a busy try or a failed lock statement, it leaves
+     * nothing (a lock granted as the statement failed belongs to it).
      */
-    private static void take(Connection conn, String suffix, long key) throws SQLException {
+    private static boolean takeXact(Connection conn, Statements sql, long millis) throws SQLException {
+        boolean timed = millis > 0;
+        String savepoint = Statements.newSavepoint();
+        Object[] row;
         try {
-            query(conn, "SELECT pg_advisory_lock" + suffix + "(?) IS NULL", key);
+            row = Statements.query(conn, "SAVEPOINT " + savepoint + "; " + sql.lock(millis != 0, true, timed),
+                sql.params(timed ? millis : null));
         } catch (SQLException e) {
-            String mode = suffix.isEmpty() ? "ExclusiveLock" : "ShareLock";
+            if (timed && Statements.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                Statements.rollbackTo(conn, savepoint);
+                return false;
+            }
             try {
-                if (conn.getAutoCommit()) {
-                    query(conn, "SELECT pg_advisory_unlock" + suffix + "(k.a) FROM (SELECT ?::bigint AS a) AS k, "
-                        + "pg_catalog.pg_locks AS l WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() "
-                        + "AND l.granted AND l.mode = '" + mode + "' AND l.objsubid = 1 "
-                        + "AND l.classid = ((k.a >> 32) & 4294967295)::oid AND l.objid = (k.a & 4294967295)::oid",
-                        key);
-                }
-            } catch (SQLException leftover) {
-                e.addSuppressed(leftover); // the error to report is the first one
+                Statements.rollbackTo(conn, savepoint);
+            } catch (SQLException | RuntimeException rollback) {
+                e.addSuppressed(rollback);
             }
             throw e;
         }
-    }
-
-    // one boolean from a query of at most one row (false for none)
-    private static boolean query(Connection conn, String sql, long key) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement(sql)) {
-            st.setLong(1, key);
-            try (ResultSet rs = st.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
+        if (millis == 0 && !(Boolean) row[0]) {
+            Statements.rollbackTo(conn, savepoint);
+            return false;
         }
+        if (timed) Statements.query(conn, "RELEASE SAVEPOINT " + savepoint + "; " + Statements.RESTORE_LOCK_TIMEOUT, row[0]);
+        else Statements.query(conn, "RELEASE SAVEPOINT " + savepoint);
+        return true;
     }
 }

@@ -7,13 +7,19 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Objects;
 import java.util.zip.CRC32;
 
 /** Key ids of the pglocks extension; the spec is docs/key-hashing.md. */
 public final class KeyId {
     private KeyId() {}
 
-    /** First 8 bytes of SHA-256 over the key's UTF-8 bytes, little-endian signed: pglocks.key_id(key). */
+    /**
+     * First 8 bytes of SHA-256 over the key's UTF-8 bytes, little-endian signed: pglocks.key_id(key).
+     *
+     * @throws NullPointerException if the key is null
+     * @throws IllegalArgumentException if the key has a lone surrogate (no UTF-8 form)
+     */
     public static long of(String key) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(utf8(key));
@@ -23,7 +29,10 @@ public final class KeyId {
         }
     }
 
-    /** django-pglocks 1.x: CRC-32 of the UTF-8 bytes as a signed 32-bit value: pglocks.crc32_key_id(key). */
+    /**
+     * django-pglocks 1.x: CRC-32 of the UTF-8 bytes as a signed 32-bit value:
+     * pglocks.crc32_key_id(key). Refuses what {@link #of} refuses.
+     */
     public static long crc32(String key) {
         CRC32 crc = new CRC32();
         crc.update(utf8(key));
@@ -32,6 +41,7 @@ public final class KeyId {
 
     // A lone surrogate has no UTF-8 form: refuse it rather than hash a '?'.
     private static byte[] utf8(String key) {
+        Objects.requireNonNull(key, "the key must not be null");
         try {
             ByteBuffer encoded = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(key));
             byte[] bytes = new byte[encoded.remaining()];

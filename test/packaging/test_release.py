@@ -122,8 +122,16 @@ class VersionsInStep(unittest.TestCase):
                          rf'(?m)^version = "{re.escape(self.version)}"$')
 
     def test_ruby_client(self):
-        self.assertRegex(read("clients/ruby/pglocks.gemspec"),
-                         rf"(?m)^  spec.version = '{re.escape(self.version)}'$")
+        self.assertRegex(read("clients/ruby/lib/pglocks/version.rb"),
+                         rf"(?m)^  VERSION = '{re.escape(self.version)}'")
+
+    def test_node_client(self):
+        self.assertEqual(json.loads(read("clients/node/package.json"))["version"], self.version)
+
+    def test_java_client(self):
+        # the project's own version: the first <version> after its artifactId
+        self.assertRegex(read("clients/java/pom.xml"),
+                         rf"<artifactId>pglocks</artifactId>\s*<version>{re.escape(self.version)}</version>")
 
     def test_every_older_version_has_an_upgrade_path(self):
         # sql/pglocks.sql is the current version's script; make writes it

@@ -54,9 +54,10 @@ function lockKey(key) {
     return bigintKey(BigInt(key));
   }
   if (Array.isArray(key) && key.length === 2) {
-    if (!key.every(Number.isInteger)) throw new TypeError('a pair key is two integers');
-    if (!key.every((k) => k >= -INT32 && k < INT32)) throw new RangeError('a pair key is two 32-bit integers');
-    return { args: '$1::int, $2::int', params: [...key], row: PAIR_ROW };
+    const pair = [key[0], key[1]]; // a hole ([, 2]) is undefined here: every() would skip it, and send a NULL
+    if (!pair.every(Number.isInteger)) throw new TypeError('a pair key is two integers');
+    if (!pair.every((k) => k >= -INT32 && k < INT32)) throw new RangeError('a pair key is two 32-bit integers');
+    return { args: '$1::int, $2::int', params: pair, row: PAIR_ROW };
   }
   throw new TypeError('a key is a string, an integer (a number or a BigInt), or a pair of 32-bit integers');
 }
@@ -89,11 +90,18 @@ function checkConnection(client) {
   }
 }
 
+const OPTIONS = ['shared', 'wait', 'timeout', 'xact'];
+
 // One use of withLock: its connection, what it asked for, and its statements.
 // Everything is checked here, before any query.
-function prepare(client, key, { shared = false, wait = true, timeout = null, xact = false }) {
+function prepare(client, key, options) {
   checkConnection(client);
   const { args, params, row } = lockKey(key);
+  if (typeof options !== 'object' || options === null) throw new TypeError('the options are an object');
+  // a misspelt option (timeOut, nowait) would otherwise wait without limit
+  const unknown = Object.keys(options).filter((name) => !OPTIONS.includes(name));
+  if (unknown.length) throw new TypeError(`unknown option ${unknown.join(', ')}: withLock takes ${OPTIONS.join(', ')}`);
+  const { shared = false, wait = true, timeout = null, xact = false } = options;
   for (const [name, value] of Object.entries({ shared, wait, xact })) {
     if (typeof value !== 'boolean') throw new TypeError(`${name} is true or false`);
   }
@@ -112,7 +120,7 @@ function prepare(client, key, { shared = false, wait = true, timeout = null, xac
       `AND mode = '${shared ? 'ShareLock' : 'ExclusiveLock'}' AND ${row}`,
   };
   if (!waits) {
-    lock.take = [`SELECT ${call} AS acquired`, params];
+    lock.take = [`SELECT ${call}::text AS acquired`, params];
   } else if (lock.limit === null) {
     lock.take = [`SELECT ${call}`, params];
   } else {
@@ -174,6 +182,9 @@ function countHold({ client, hold }, by) {
 }
 
 // Take the lock, inside a savepoint in a transaction; whether it was acquired.
+// The booleans we read (the try's, the unlock's) come as text: a client may
+// parse booleans its own way (pg.types.setTypeParser, the types option), and
+// a 'f' read as true would run fn without the lock.
 async function take(lock) {
   const { client } = lock;
   lock.savepoint = await openSavepoint(client);
@@ -188,7 +199,7 @@ async function take(lock) {
     if (lock.limit !== null && error.code === '55P03') return false; // lock_not_available: the timeout ran out
     throw error;
   }
-  if (!lock.waits && !row.acquired) {
+  if (!lock.waits && row.acquired !== 'true') {
     if (lock.savepoint) await dropSavepoint(client, lock.savepoint, false);
     return false;
   }
@@ -218,12 +229,12 @@ const REABORT = "DO $pglocks$ BEGIN RAISE EXCEPTION USING ERRCODE = 'in_failed_s
 // before its ReadyForQuery, so a status read now may be stale.
 async function giveBack({ client, unlock, params, savepoint }, bodyFailed) {
   try {
-    const { released, mark } = (await client.query(`SELECT ${unlock} AS released, ` +
+    const { released, mark } = (await client.query(`SELECT ${unlock}::text AS released, ` +
       `pg_catalog.current_setting('${MARK}', true) AS mark`, params)).rows[0];
     // gone if the body committed, rolled back, or rolled back to an older
     // savepoint: releasing it then would abort the transaction
     if (savepoint && mark?.split(',').includes(savepoint)) await dropSavepoint(client, savepoint, false);
-    return released;
+    return released === 'true';
   } catch (error) {
     if (error.code !== '25P02') throw error; // in_failed_sql_transaction: the body left it aborted
   }
@@ -236,7 +247,7 @@ async function giveBack({ client, unlock, params, savepoint }, bodyFailed) {
     }
   }
   if (ended) await client.query('ROLLBACK'); // one the body began: lost anyway
-  const { released } = (await client.query(`SELECT ${unlock} AS released`, params)).rows[0];
+  const { released } = (await client.query(`SELECT ${unlock}::text AS released`, params)).rows[0];
   // Abort the transaction again: its owner must still roll it back, and
   // nothing in it can commit.
   try {
@@ -244,7 +255,7 @@ async function giveBack({ client, unlock, params, savepoint }, bodyFailed) {
   } catch (error) {
     if (!bodyFailed) throw error;
   }
-  return released;
+  return released === 'true';
 }
 
 /**

@@ -44,7 +44,7 @@ pg.Client.prototype.query = async function (...args) {
 };
 await import('./example.mjs');
 assert.ok(seen.some(([sql]) => /^SELECT pg_catalog\.pg_advisory_lock\(/.test(sql)), 'no lock taken');
-assert.ok(seen.some(([sql, rows]) => /pg_advisory_unlock/.test(sql) && rows?.[0]?.released === true), 'not released');
+assert.ok(seen.some(([sql, rows]) => /pg_advisory_unlock/.test(sql) && rows?.[0]?.released === 'true'), 'not released');
 console.log('README example: took and released its lock');
 EOF
 node check.mjs

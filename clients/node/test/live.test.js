@@ -147,6 +147,7 @@ describe('withLock', () => {
         [TypeError, [1.5, 2]], [TypeError, [1n, 2n]], [TypeError, '\uD800'], [TypeError, new Date()],
         [RangeError, 2 ** 53], [RangeError, -(2 ** 53)], [RangeError, 2n ** 63n], [RangeError, -(2n ** 63n) - 1n],
         [RangeError, [2 ** 31, 0]], [RangeError, [0, -(2 ** 31) - 1]],
+        [TypeError, [, 2]], [TypeError, new Array(2)], // holes: not a NULL sent as the key
       ];
       for (const [error, key] of refused) {
         await assert.rejects(withLock(proxy, key, () => assert.fail('ran')), error, String(key));
@@ -155,6 +156,7 @@ describe('withLock', () => {
         [TypeError, { timeout: '5' }], [TypeError, { timeout: 5, wait: false }], [TypeError, { shared: 1 }],
         [TypeError, { wait: 'no' }], [TypeError, { xact: null }], [RangeError, { timeout: -1 }],
         [RangeError, { timeout: NaN }], [RangeError, { timeout: Infinity }], [RangeError, { timeout: 2 ** 31 }],
+        [TypeError, { timeOut: 100 }], [TypeError, { nowait: true }], [TypeError, null], // not waiting forever
       ];
       for (const [error, option] of options) {
         await assert.rejects(withLock(proxy, 'k', () => assert.fail('ran'), option), error, JSON.stringify(option));
@@ -470,6 +472,20 @@ describe('withLock', () => {
     assert.deepStrictEqual(await withLock(client, 'value', () => { ran = true; }, { wait: false }),
       { acquired: false, result: undefined });
     assert.strictEqual(ran, false);
+  });
+
+  it('reads its booleans whatever parser the client has for them', async () => {
+    const raw = await connect({ types: { getTypeParser: () => (value) => value } }); // 't' and 'f'
+    try {
+      await hold('parsed');
+      assert.deepStrictEqual(await withLock(raw, 'parsed', () => assert.fail('ran'), { wait: false }),
+        { acquired: false, result: undefined });
+      await letGo('parsed');
+      const unlock = () => raw.query('SELECT pg_advisory_unlock($1::bigint)', [String(keyId('parsed'))]);
+      await assert.rejects(withLock(raw, 'parsed', unlock), /no longer held at the end of the body/);
+    } finally {
+      await raw.end();
+    }
   });
 
   it('checks the unlock: a body that unlocks is an error after it', async () => {

@@ -395,6 +395,39 @@ class LiveTest < Minitest::Test
     end
   end
 
+  def test_the_callers_own_lock_timeout_is_an_error_not_a_lock_not_acquired
+    other_lock('callers')
+    [false, true].each do |transaction|
+      @conn.exec(transaction ? "BEGIN; SET LOCAL lock_timeout = '100ms'" : "SET lock_timeout = '100ms'")
+      assert_raises(PG::LockNotAvailable) { Pglocks.with_lock(@conn, 'callers') { flunk 'ran' } }
+      assert_raises(PG::LockNotAvailable) { Pglocks.with_lock!(@conn, 'callers') { flunk 'ran' } }
+      assert_equal 0, locks_of_conn
+      assert_equal transaction ? PG::PQTRANS_INTRANS : PG::PQTRANS_IDLE, status
+      @conn.exec(transaction ? 'ROLLBACK' : 'RESET lock_timeout')
+    end
+  end
+
+  def test_an_interrupt_as_lock_timeout_is_restored_leaves_no_lock
+    @conn.after = ->(sql) { raise Interrupt if sql.include?("set_config('lock_timeout', $1::text, true)") }
+    [false, true].each do |xact|
+      @conn.exec("BEGIN; SET LOCAL lock_timeout = '7s'")
+      assert_raises(Interrupt) { Pglocks.with_lock(@conn, 'restored', xact: xact, timeout: 5) { flunk 'ran' } }
+      assert_equal 0, locks_of_conn, xact
+      assert_equal PG::PQTRANS_INTRANS, status
+      assert_equal '7s', setting('lock_timeout')
+      assert_no_savepoint_left
+      @conn.exec('ROLLBACK')
+    end
+    # nested: the interrupted grant is given back, the outer hold stays
+    @conn.exec('BEGIN')
+    Pglocks.with_lock(@conn, 'restored') do
+      assert_raises(Interrupt) { Pglocks.with_lock(@conn, 'restored', timeout: 5) { flunk 'ran' } }
+      assert_equal 1, locks_of_conn
+    end
+    assert_equal 0, locks_of_conn
+    @conn.exec('ROLLBACK')
+  end
+
   def test_a_lock_granted_as_a_cancel_fires_is_given_back
     race('57014')
     [['canceled', false], [[-3, -4], true]].each do |key, shared|
@@ -479,6 +512,24 @@ class LiveTest < Minitest::Test
       assert_no_savepoint_left
       @conn.exec('COMMIT')
     end
+  end
+
+  def test_the_bodys_error_propagates_when_the_connection_is_lost
+    error = KeyError.new('body')
+    raised = assert_raises(KeyError) do
+      Pglocks.with_lock(@conn, 'lost') do
+        @other.exec_params('SELECT pg_terminate_backend($1)', [@conn.backend_pid])
+        raise error
+      end
+    end
+    assert_same error, raised
+  end
+
+  def test_a_pair_key_changed_by_the_block_is_still_the_one_released
+    key = [5, 6]
+    Pglocks.with_lock(@conn, key) { key[1] = 7 }
+    refute busy?([5, 6]), 'lock left behind'
+    assert_equal 0, locks_of_conn
   end
 
   def test_released_after_break_throw_and_return

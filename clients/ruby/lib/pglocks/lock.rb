@@ -84,7 +84,16 @@ module Pglocks
         @conn.exec(@xact ? undo_savepoint : "RELEASE SAVEPOINT #{@savepoint}") if @savepoint
         return false
       end
-      restore_lock_timeout(result.getvalue(0, 0)) if @ms && @savepoint
+      begin
+        restore_lock_timeout(result.getvalue(0, 0)) if @ms && @savepoint
+      rescue Exception => e # an interrupt (Timeout::Error) after the grant
+        begin
+          undo_grant
+        rescue PG::Error
+          raise e
+        end
+        raise
+      end
       if @xact
         @conn.exec("RELEASE SAVEPOINT #{@savepoint}") # the lock moves to the transaction
       else
@@ -103,7 +112,11 @@ module Pglocks
       rescue Exception => error
         raise
       ensure # also after a break, throw or return out of the block
-        release(error)
+        begin
+          release(error)
+        rescue StandardError
+          raise unless error # the body's own error is the one to report (a lost connection fails both)
+        end
       end
     end
 
@@ -121,7 +134,7 @@ module Pglocks
           raise ArgumentError, "an Array key is two Integers of 32 bits, not #{key.inspect}"
         end
 
-        ['$1::int, $2::int', key, PAIR_ROW]
+        ['$1::int, $2::int', key.dup, PAIR_ROW] # a copy: the block may change the caller's Array
       else
         raise ArgumentError, "a key is a String, an Integer or two Integers, not #{key.inspect}"
       end
@@ -182,7 +195,8 @@ module Pglocks
       rescue PG::Error
         raise e # the error to report is the lock statement's
       end
-      raise e unless e.is_a?(PG::LockNotAvailable) # the timeout ran out
+      # our timeout ran out; the caller's own lock_timeout (no timeout:) is an error
+      raise e unless @ms && e.is_a?(PG::LockNotAvailable)
 
       nil
     end
@@ -194,10 +208,7 @@ module Pglocks
     # class (with one, the lock is granted at once, with no wait to end), a
     # hold found now is that grant, and is given back.
     def undo_lock_statement
-      if @conn.transaction_status == PG::PQTRANS_ACTIVE # interrupted in Ruby: it still waits
-        @conn.cancel
-        @conn.discard_results # until it ends
-      end
+      end_interrupted_statement
       @conn.exec(undo_savepoint) if @savepoint # gives back a transaction lock
       return if @xact || Lock.held?(@hold)
       # a transaction aborted before the lock statement: it granted nothing
@@ -206,6 +217,24 @@ module Pglocks
       query("SELECT pg_catalog.pg_advisory_unlock#{@suffix}(#{@args}) FROM pg_catalog.pg_locks " \
             "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted " \
             "AND mode = '#{@mode}' AND #{@row}", @params)
+    end
+
+    # A statement interrupted in Ruby still runs (a lock statement still waits).
+    def end_interrupted_statement
+      return unless @conn.transaction_status == PG::PQTRANS_ACTIVE
+
+      @conn.cancel
+      @conn.discard_results # until it ends
+    end
+
+    # An interrupt after the lock was granted, before the block (during the
+    # restore of lock_timeout): roll back to our savepoint, which gives back
+    # a transaction lock and the lock_timeout we set, and give back this
+    # grant of a session lock (one hold: an outer one of the key stays).
+    def undo_grant
+      end_interrupted_statement
+      @conn.exec(undo_savepoint)
+      unlock unless @xact
     end
 
     # At the end of the body, whatever ended it (body_error: its exception).

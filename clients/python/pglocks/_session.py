@@ -101,11 +101,17 @@ class Session:
         block that an error has marked for rollback."""
         cursor = (self.driver if driver or not self.django else self.django).cursor()
         try:
-            if len(statements) > 1 and _interpolates(cursor):
+            joined = len(statements) > 1 and _interpolates(cursor)
+            if joined:
                 statements = (("; ".join(sql for sql, _ in statements),
                                tuple(p for _, params in statements for p in params)),)
             for sql, params in statements:
                 cursor.execute(sql, params)
+            if joined and not _is_psycopg2(cursor):
+                # psycopg (3) keeps each statement's result, and shows the
+                # first one: move on to the last one's (psycopg2 only has it)
+                while cursor.nextset():
+                    pass
             return cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
@@ -162,11 +168,21 @@ def take_xact(session, lock, params, wait=True, timed=False):
     return True
 
 
+def _is_psycopg2(cursor):
+    raw = getattr(cursor, "cursor", cursor)  # under Django's CursorWrapper
+    return type(raw).__module__.startswith("psycopg2")
+
+
 def _interpolates(cursor):
     """psycopg2's cursors, and psycopg's ClientCursor (Django's default),
     send one query string that may hold several statements."""
     raw = getattr(cursor, "cursor", cursor)  # under Django's CursorWrapper
-    return type(raw).__module__.startswith("psycopg2") or type(raw).__name__ == "ClientCursor"
+    return _is_psycopg2(raw) or isinstance(raw, _client_cursor())
+
+
+def _client_cursor():
+    psycopg = sys.modules.get("psycopg")
+    return getattr(psycopg, "ClientCursor", ()) if psycopg else ()
 
 
 class Hold:
@@ -211,9 +227,17 @@ class Hold:
             if self.savepoint:
                 session.run(("RELEASE SAVEPOINT " + self.savepoint, ()))
             return False
-        self._holds[self._key] = held + 1
         if timed and self.savepoint:
-            session.run((RESTORE_LOCK_TIMEOUT, (row[0],)))
+            try:
+                session.run((RESTORE_LOCK_TIMEOUT, (row[0],)))
+            except BaseException:
+                # interrupted (Ctrl-C, a cancel) with the lock held: back to
+                # our savepoint (and the caller's lock_timeout), and give it back
+                with contextlib.suppress(Exception):
+                    _rollback_to(session, self.savepoint)
+                    session.run((self.unlock + self.comment, self.params), driver=True)
+                raise
+        self._holds[self._key] = held + 1
         return True
 
     def _back_out(self, held):

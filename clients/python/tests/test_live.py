@@ -589,6 +589,28 @@ class LiveTests:
             if transaction:
                 self.conn.rollback()
 
+    def test_ctrl_c_as_lock_timeout_is_restored(self):
+        def interrupted(run, sql, params):
+            result = run(sql, params)
+            if sql.startswith("SELECT pg_catalog.set_config('lock_timeout'"):
+                raise KeyboardInterrupt  # after the restore, with the lock held
+            return result
+
+        self.begin()
+        self.query("SET LOCAL lock_timeout = '11s'")
+        intercept(self.conn, interrupted)
+        with self.assertRaises(KeyboardInterrupt):
+            with advisory_lock("interrupted", timeout=5, using=self.conn):
+                self.fail("the body ran")
+        self.assertEqual(self.locks_held(), 0)
+        self.assertTrue(self.in_transaction(), "rolled back to our savepoint")
+        self.assertEqual(self.query("SHOW lock_timeout"), ("11s",))
+        with advisory_lock("interrupted", wait=False, using=self.conn) as acquired:
+            self.assertTrue(acquired)
+            self.assertFalse(self.free("interrupted"))
+        self.assertEqual(self.locks_held(), 0)
+        self.conn.rollback()
+
     # typed parameters
 
     def test_every_parameter_is_typed(self):
@@ -620,6 +642,20 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
 
     def connect(self, **kwargs):
         return psycopg.connect(**kwargs)
+
+
+class Psycopg3ClientCursorTest(LiveTests, unittest.TestCase):
+    """psycopg's ClientCursor sends several statements as one query, and
+    shows the first one's result."""
+
+    driver_error = psycopg.errors.DivisionByZero
+    aborted_error = psycopg.errors.InFailedSqlTransaction
+    savepoint_error = psycopg.errors.InvalidSavepointSpecification
+    undefined_function_error = psycopg.errors.UndefinedFunction
+    canceled_error = psycopg.errors.QueryCanceled
+
+    def connect(self, **kwargs):
+        return psycopg.connect(cursor_factory=psycopg.ClientCursor, **kwargs)
 
 
 class Psycopg2Test(LiveTests, unittest.TestCase):

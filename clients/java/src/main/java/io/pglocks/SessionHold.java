@@ -78,8 +78,22 @@ final class SessionHold {
             if (savepoint != null) Statements.query(conn, "RELEASE SAVEPOINT " + savepoint);
             return false;
         }
+        if (timed && savepoint != null) {
+            try {
+                Statements.query(conn, Statements.RESTORE_LOCK_TIMEOUT, row[0]);
+            } catch (SQLException | RuntimeException e) {
+                // failed (a cancel) with the lock held: back to our savepoint
+                // (and the caller's lock_timeout), and give it back
+                try {
+                    Statements.rollbackTo(conn, savepoint);
+                    Statements.query(conn, "SELECT " + sql.unlock(), sql.params(null));
+                } catch (SQLException | RuntimeException giveBack) {
+                    e.addSuppressed(giveBack);
+                }
+                throw e;
+            }
+        }
         count(+1);
-        if (timed && savepoint != null) Statements.query(conn, Statements.RESTORE_LOCK_TIMEOUT, row[0]);
         return true;
     }
 
@@ -126,8 +140,7 @@ final class SessionHold {
         boolean restored = false;
         if (savepoint != null) {
             try {
-                Statements.rollbackTo(conn, savepoint);
-                restored = true;
+                restored = Statements.rollbackTo(conn, savepoint);
             } catch (SQLException gone) {
                 // the body ended the transaction the lock was taken in
             }

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Statements {
     static final String LOCK_NOT_AVAILABLE = "55P03"; // what running out of lock_timeout raises
     static final String IN_FAILED_TRANSACTION = "25P02";
+    static final String INVALID_SAVEPOINT = "3B001";
     static final String RESTORE_LOCK_TIMEOUT = "SELECT pg_catalog.set_config('lock_timeout', ?::text, true)";
     static final String REABORT = "DO $pglocks$ BEGIN RAISE EXCEPTION USING ERRCODE = 'in_failed_sql_transaction', "
         + "MESSAGE = 'the transaction was aborted inside an advisory lock''s block', "
@@ -103,8 +104,21 @@ final class Statements {
         return row;
     }
 
-    /** Back to a savepoint of ours, which is then gone. */
-    static void rollbackTo(Connection conn, String savepoint) throws SQLException {
-        query(conn, "ROLLBACK TO SAVEPOINT " + savepoint + "; RELEASE SAVEPOINT " + savepoint);
+    /**
+     * Back to a savepoint of ours, which is then gone; false if it was gone
+     * already (pgjdbc's autosave=always rolls back past it when a statement
+     * fails, and the transaction is then usable). Two statements: pgjdbc's
+     * autosave=conservative puts a SAVEPOINT of its own before a query of
+     * several, which fails in an aborted transaction.
+     */
+    static boolean rollbackTo(Connection conn, String savepoint) throws SQLException {
+        try {
+            query(conn, "ROLLBACK TO SAVEPOINT " + savepoint);
+        } catch (SQLException e) {
+            if (!INVALID_SAVEPOINT.equals(e.getSQLState())) throw e;
+            return false;
+        }
+        query(conn, "RELEASE SAVEPOINT " + savepoint);
+        return true;
     }
 }

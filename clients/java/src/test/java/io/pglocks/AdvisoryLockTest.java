@@ -297,6 +297,10 @@ class AdvisoryLockTest {
     // then fails with the SQLSTATE in pglocks_test.sqlstate: what an error
     // that fires just as the lock is granted (lock_timeout, a cancel) leaves.
     private Db.Wrapped racing() throws SQLException {
+        return racing(conn);
+    }
+
+    private static Db.Wrapped racing(Connection conn) throws SQLException {
         for (String[] f : new String[][] {
                 {"lock", "k bigint", "k"}, {"lock_shared", "k1 int, k2 int", "k1, k2"}, {"xact_lock", "k bigint", "k"}}) {
             Db.execute(conn, "CREATE OR REPLACE FUNCTION pg_temp.raced_" + f[0] + "(" + f[1] + ") RETURNS void "
@@ -342,6 +346,67 @@ class AdvisoryLockTest {
             }
             if (transaction) conn.rollback();
         }
+    }
+
+    // pgjdbc's autosave: "always" rolls back past our savepoint when a
+    // statement fails, "conservative" leaves the transaction aborted and
+    // puts a SAVEPOINT of its own before a query of several statements.
+    @Test
+    void pgjdbcAutosave() throws Exception {
+        peerHolds("autosaved", false);
+        for (String autosave : List.of("always", "conservative")) {
+            try (Connection c = Db.connect(database, "autosave", autosave)) {
+                c.setAutoCommit(false);
+                Db.execute(c, "SET LOCAL lock_timeout = '3s'");
+                for (LockOptions options : List.of(LockOptions.DEFAULT, XACT)) {
+                    LockOptions timed = options.withTimeout(Duration.ofMillis(100));
+                    assertFalse(AdvisoryLock.withLock(c, Key.of("autosaved"), timed, () -> fail("ran")).acquired(),
+                        autosave + " " + options);
+                    assertEquals("3s", Db.value(c, "SHOW lock_timeout"), autosave);
+                    Db.Wrapped w = racing(c);
+                    Db.execute(c, "SET pglocks_test.sqlstate = '55P03'");
+                    assertFalse(AdvisoryLock.withLock(w.conn, Key.of("raced"), timed, () -> fail("ran")).acquired());
+                    assertEquals(0, Db.advisoryLocksHeld(c), autosave + " " + options);
+                    Db.execute(c, "SET pglocks_test.sqlstate = '57014'");
+                    assertEquals("57014", assertThrows(SQLException.class,
+                        () -> AdvisoryLock.withLock(w.conn, Key.of("raced"), options, () -> fail("ran"))).getSQLState());
+                    assertEquals(0, Db.advisoryLocksHeld(c), autosave + " " + options);
+                }
+                Db.execute(c, "SAVEPOINT mine");
+                assertEquals("22012", assertThrows(SQLException.class,
+                    () -> AdvisoryLock.withLock(c, Key.of("autosaved 2"), () -> Db.value(c, "SELECT 1 / 0"))).getSQLState());
+                assertTrue(free("autosaved 2"));
+                Db.execute(c, "ROLLBACK TO SAVEPOINT mine"); // survives
+                assertEquals(3, Db.value(c, "SELECT 3"));
+                c.rollback();
+            }
+        }
+    }
+
+    // A cancel (or statement_timeout) of the statement that restores the
+    // caller's lock_timeout, after a timed lock was granted in a transaction.
+    @Test
+    void aFailedRestoreOfLockTimeoutGivesTheLockBack() throws Exception {
+        Db.execute(conn, "CREATE FUNCTION pg_temp.failing_restore(v text) RETURNS text LANGUAGE plpgsql AS $$ "
+            + "BEGIN RAISE EXCEPTION 'canceled' USING ERRCODE = 'query_canceled'; END $$");
+        Db.Wrapped w = new Db.Wrapped(conn, sql -> sql.equals(Statements.RESTORE_LOCK_TIMEOUT)
+            ? "SELECT pg_temp.failing_restore(?::text)" : sql);
+        conn.setAutoCommit(false);
+        Db.execute(conn, "SET LOCAL lock_timeout = '3s'");
+        insert("kept");
+        LockOptions timed = LockOptions.DEFAULT.withTimeout(Duration.ofSeconds(5));
+        assertEquals("57014", assertThrows(SQLException.class,
+            () -> AdvisoryLock.withLock(w.conn, Key.of("restored"), timed, () -> fail("ran"))).getSQLState());
+        assertEquals(0, Db.advisoryLocksHeld(conn));
+        assertFalse(aborted(), "rolled back to our savepoint");
+        assertEquals("3s", Db.value(conn, "SHOW lock_timeout"));
+        // the hold was not counted: a grant racing with a timeout is still given back
+        Db.Wrapped raced = racing();
+        Db.execute(conn, "SET pglocks_test.sqlstate = '55P03'");
+        assertFalse(AdvisoryLock.withLock(raced.conn, Key.of("restored"), timed, () -> fail("ran")).acquired());
+        assertEquals(0, Db.advisoryLocksHeld(conn));
+        conn.commit();
+        assertEquals(List.of("kept"), rows());
     }
 
     @Test

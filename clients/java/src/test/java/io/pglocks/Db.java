@@ -23,12 +23,13 @@ final class Db {
         return value == null || value.isEmpty() ? otherwise : value;
     }
 
-    /** A connection to a database of the server, in autocommit mode. */
-    static Connection connect(String database) throws SQLException {
+    /** A connection to a database of the server, in autocommit mode; more pgjdbc properties as name, value pairs. */
+    static Connection connect(String database, String... properties) throws SQLException {
         // pgjdbc speaks TCP only: a socket directory means this machine
         String host = env("PGHOST", "localhost");
         if (host.startsWith("/")) host = "localhost";
         Properties props = new Properties();
+        for (int i = 0; i < properties.length; i += 2) props.setProperty(properties[i], properties[i + 1]);
         props.setProperty("user", env("PGUSER", System.getProperty("user.name")));
         if (System.getenv("PGPASSWORD") != null) props.setProperty("password", System.getenv("PGPASSWORD"));
         return DriverManager.getConnection(

@@ -128,6 +128,12 @@ class VersionsInStep(unittest.TestCase):
     def test_node_client(self):
         self.assertEqual(json.loads(read("clients/node/package.json"))["version"], self.version)
 
+    def test_go_client(self):
+        self.assertRegex(read("clients/go/pglocks.go"), rf'(?m)^const Version = "{re.escape(self.version)}"$')
+        # a module of major version 2 says so in its path
+        major = self.version.split(".")[0]
+        self.assertRegex(read("clients/go/go.mod"), rf"(?m)^module github.com/pglocks/pglocks/clients/go/v{major}$")
+
     def test_java_client(self):
         # the project's own version: the first <version> after its artifactId
         self.assertRegex(read("clients/java/pom.xml"),

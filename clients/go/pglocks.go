@@ -136,7 +136,8 @@ func LockTx(ctx context.Context, tx *sql.Tx, key Key, opts Options) error {
 		if _, rerr := tx.ExecContext(background, "RELEASE SAVEPOINT "+savepoint); rerr != nil {
 			return err
 		}
-		if errors.Is(err, ErrNotAcquired) || isLockNotAvailable(err) {
+		// a 55P03 from the caller's own lock_timeout is the caller's error
+		if errors.Is(err, ErrNotAcquired) || opts.Timeout > 0 && isLockNotAvailable(err) {
 			return ErrNotAcquired
 		}
 		return err

@@ -108,7 +108,7 @@ func (h *hold) take(ctx context.Context, opts Options) error {
 		return ErrNotAcquired
 	}
 	if err != nil {
-		return h.lockFailed(err, heldBefore)
+		return h.lockFailed(err, heldBefore, opts.Timeout > 0)
 	}
 	countHolds(h.id(), 1)
 	if h.savepoint != "" {
@@ -123,8 +123,10 @@ func (h *hold) take(ctx context.Context, opts Options) error {
 // lockFailed: an error (lock_timeout, a cancel, statement_timeout) can end
 // the wait just as the lock is granted, and the session holds it all the
 // same. If it held none in this mode before (that would have been granted
-// at once, with no wait to interrupt), a hold found now is that one.
-func (h *hold) lockFailed(err error, heldBefore bool) error {
+// at once, with no wait to interrupt), a hold found now is that one. A 55P03
+// is "not acquired" only when timed (our Timeout): from the caller's own
+// lock_timeout it is the caller's error.
+func (h *hold) lockFailed(err error, heldBefore, timed bool) error {
 	background := context.Background() // ctx may be what ended the wait
 	if h.savepoint != "" {
 		if !usable(h.conn) {
@@ -142,7 +144,7 @@ func (h *hold) lockFailed(err error, heldBefore bool) error {
 			h.discard()
 		}
 	}
-	if isLockNotAvailable(err) {
+	if timed && isLockNotAvailable(err) {
 		return ErrNotAcquired
 	}
 	return err
@@ -151,7 +153,9 @@ func (h *hold) lockFailed(err error, heldBefore bool) error {
 // release gives the lock back at the end of the function, however it ended.
 func (h *hold) release(fnFailed bool) error {
 	countHolds(h.id(), -1)
-	if h.savepoint != "" && fnFailed && !usable(h.conn) {
+	// also when fn returned normally (it may have swallowed the error that
+	// lost the connection): a statement would hang (see usable)
+	if h.savepoint != "" && !usable(h.conn) {
 		return driver.ErrBadConn
 	}
 	background := context.Background() // ctx may be what ended the function

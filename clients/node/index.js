@@ -111,7 +111,7 @@ function prepare(client, key, options) {
   const call = `pg_catalog.pg_${waits ? '' : 'try_'}advisory${xact ? '_xact' : ''}_lock${suffix}(${args})`;
   const unlock = `pg_catalog.pg_advisory_unlock${suffix}(${args})`;
   const lock = {
-    client, key, params, xact, waits, unlock,
+    client, params, xact, waits, unlock,
     limit: waits ? ms : null,
     savepoint: null,
     hold: `${unlock} ${params}`, // its key in holds

@@ -644,15 +644,9 @@ class Psycopg3Test(LiveTests, unittest.TestCase):
         return psycopg.connect(**kwargs)
 
 
-class Psycopg3ClientCursorTest(LiveTests, unittest.TestCase):
+class Psycopg3ClientCursorTest(Psycopg3Test):
     """psycopg's ClientCursor sends several statements as one query, and
     shows the first one's result."""
-
-    driver_error = psycopg.errors.DivisionByZero
-    aborted_error = psycopg.errors.InFailedSqlTransaction
-    savepoint_error = psycopg.errors.InvalidSavepointSpecification
-    undefined_function_error = psycopg.errors.UndefinedFunction
-    canceled_error = psycopg.errors.QueryCanceled
 
     def connect(self, **kwargs):
         return psycopg.connect(cursor_factory=psycopg.ClientCursor, **kwargs)

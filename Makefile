@@ -3,13 +3,22 @@ EXTENSION = pglocks
 MODULE_big = pglocks
 OBJS = \
 	src/core/key_hash.o \
+	src/core/key_set.o \
+	src/core/on_busy.o \
+	src/core/semaphore.o \
 	src/core/wait_policy.o \
 	src/pg/advisory.o \
 	src/pg/args.o \
 	src/pg/body.o \
 	src/pg/body_args.o \
+	src/pg/busy.o \
 	src/pg/core_call.o \
+	src/pg/deadline.o \
+	src/pg/key_set.o \
+	src/pg/lock_table.o \
 	src/pg/plan_cache.o \
+	src/pg/semaphore.o \
+	src/pg/standby.o \
 	src/pg/with_lock.o \
 	src/sql_api.o
 

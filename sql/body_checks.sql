@@ -45,8 +45,14 @@ SELECT pglocks.with_lock(NULL::text, false, true, 'now()');
 \echo :LAST_ERROR_SQLSTATE
 SELECT pglocks.with_lock('k', NULL::boolean, true, 'now()');
 \echo :LAST_ERROR_SQLSTATE
+SELECT pglocks.with_lock('k', false, NULL::boolean, 'now()');
+\echo :LAST_ERROR_SQLSTATE
+-- an untyped NULL there could be wait or timeout (the form with a timeout
+-- in wait's place): PostgreSQL asks for a cast (42725)
 SELECT pglocks.with_lock('k', false, NULL, 'now()');
 \echo :LAST_ERROR_SQLSTATE
+-- a NULL timeout waits without limit, as in the named form
+SELECT pglocks.with_lock('k', false, NULL::interval, 'now()');
 SELECT pglocks.with_lock('k', false, true, NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT pglocks.with_lock(NULL::bigint, fn => 'now()');

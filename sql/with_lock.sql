@@ -117,7 +117,7 @@ SELECT pglocks.with_lock(1, 'body_unlock()');
 :held;
 -- a transaction hold taken by the body stays until the transaction ends
 BEGIN;
-SELECT pglocks.with_lock(1, false, true, 'pglocks.xact_lock(bigint,boolean,boolean,interval)', 1::bigint, false, true, NULL::interval);
+SELECT pglocks.with_lock(1, false, true, 'pglocks.xact_lock(bigint,boolean,boolean,interval,text)', 1::bigint, false, true, NULL::interval, 'false');
 :held;
 COMMIT;
 :held;

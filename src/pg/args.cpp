@@ -16,6 +16,8 @@ namespace pglocks::pg {
 const ArgName SHARED = {"shared", "Pass true for a shared lock or false for an exclusive one."};
 const ArgName WAIT = {"wait", "Pass true to wait for the lock or false to return at once."};
 const ArgName FN = {"fn", "Pass the function to run, for example 'my_function()'."};
+const ArgName SLOTS = {"slots", "Pass how many sessions may hold the semaphore at once."};
+const ArgName SLOT = {"slot", "Pass the slot number that acquire_slot returned."};
 
 namespace {
 
@@ -74,11 +76,43 @@ key_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 	pg_unreachable();
 }
 
+const char *
+quoted_text_key(const text *key)
+{
+	const char *data = VARDATA_ANY(key);
+	int			len = VARSIZE_ANY_EXHDR(key);
+	int			shown = len > 200 ? pg_mbcliplen(data, len, 200) : len;
+
+	return psprintf("\"%.*s%s\"", shown, data, shown < len ? "..." : "");
+}
+
+const char *
+key_display(FunctionCallInfo fcinfo, KeyForm form)
+{
+	switch (form)
+	{
+		case KeyForm::Text:
+			return quoted_text_key(PG_GETARG_TEXT_PP(0));
+		case KeyForm::Bigint:
+			return psprintf(INT64_FORMAT, PG_GETARG_INT64(0));
+		case KeyForm::Pair:
+			return psprintf("(%d, %d)", PG_GETARG_INT32(0), PG_GETARG_INT32(1));
+	}
+	pg_unreachable();
+}
+
 bool
 bool_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
 {
 	require(fcinfo, argno, arg, func);
 	return PG_GETARG_BOOL(argno);
+}
+
+int32
+int_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
+{
+	require(fcinfo, argno, arg, func);
+	return PG_GETARG_INT32(argno);
 }
 
 Oid

@@ -32,11 +32,20 @@ struct ArgName {
 extern const ArgName SHARED;
 extern const ArgName WAIT;
 extern const ArgName FN;
+extern const ArgName SLOTS;
+extern const ArgName SLOT;
 
 /* The key in arguments 0 (and 1 for a pair). */
 core::LockKey key_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func);
 
+/* The key in arguments 0 (and 1) as the caller gave it, for messages: "text", 42, (1, 2). */
+const char *key_display(FunctionCallInfo fcinfo, KeyForm form);
+
+/* A text key for messages: in double quotes, cut to 200 bytes. */
+const char *quoted_text_key(const text *key);
+
 bool bool_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
+int32 int_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
 Oid oid_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
 
 /* From `wait` and the optional interval argument `timeout_argno` (-1: none). */

@@ -29,6 +29,11 @@ typedef SysCacheIdentifier pglocks_syscache_id;
 typedef int pglocks_syscache_id;
 #endif
 
+/* MarkGUCPrefixReserved() was EmitWarningsOnPlaceholders() until 15 */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 /* Does this backend hold the lock in exactly this mode (any scope)? */
 static inline bool
 pglocks_lock_held(const LOCKTAG *tag, LOCKMODE mode)

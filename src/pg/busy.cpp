@@ -1,0 +1,50 @@
+#include "pg/busy.hpp"
+
+#include "pg/core_call.hpp"
+
+extern "C" {
+#include "utils/builtins.h"
+}
+
+namespace pglocks::pg {
+
+void
+raise_busy(const Busy &busy)
+{
+	int			n;
+	char	   *holders = conflicting_holders(busy.locks, &n);
+	bool		timed_out = busy.policy.kind == core::WaitPolicy::Kind::Millis;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 busy.slots == 0
+			 ? (timed_out
+				? errmsg("timed out after %d ms waiting for the advisory lock on key %s",
+						 busy.policy.millis, busy.key)
+				: errmsg("advisory lock on key %s is busy", busy.key))
+			 : (timed_out
+				? errmsg("timed out after %d ms waiting for a slot of the semaphore on key %s (%d slots)",
+						 busy.policy.millis, busy.key, busy.slots)
+				: errmsg("semaphore on key %s has no free slot (%d slots)", busy.key, busy.slots)),
+			 n > 0 ? errdetail_plural("Held by process %s.", "Held by processes %s.", n, holders)
+			 : errdetail("No other session holds it now: it was released as the attempt ended."),
+			 errhint("Retry later, or pass on_busy => 'false' to get %s instead of an error.",
+					 busy.slots == 0 ? "false" : "NULL")));
+	pg_unreachable();
+}
+
+core::OnBusy
+on_busy_arg(FunctionCallInfo fcinfo, int argno, const char *func)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"on_busy\" of %s must not be null", func),
+				 errhint("Pass 'error' to raise an error when the lock is busy, or 'false' to get false.")));
+
+	const char *value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+
+	return call_core([&] { return core::on_busy(value); });
+}
+
+} // namespace pglocks::pg

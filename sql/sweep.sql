@@ -95,7 +95,10 @@ SELECT format(f, key) FROM keys, unnest(ARRAY[
     'pglocks.with_lock(%s, true, false, ''sweep.lax_body(int)'', 1)',
     'pglocks.with_lock(%s, fn => ''sweep.noop()'', timeout => ''1 s'')',
     'pglocks.with_xact_lock(%s, false, true, ''sweep.noop()'')',
-    'pglocks.with_xact_lock(%s, fn => ''sweep.noop()'', shared => true)'
+    'pglocks.with_xact_lock(%s, fn => ''sweep.noop()'', shared => true)',
+    'pglocks.with_lock(%s, false, interval ''1 s'', ''sweep.lax_body(int)'', 1)',
+    'pglocks.lock(%s, wait => false, on_busy => ''error'')',
+    'pglocks.is_free(%s)', '(SELECT count(*) FROM pglocks.holders(%s))'
 ]) WITH ORDINALITY AS f(f, i) ORDER BY i, keys.n;
 INSERT INTO calls (call) VALUES
     -- hashing
@@ -165,7 +168,56 @@ INSERT INTO calls (call) VALUES
     ($$pglocks.with_lock('k', false, true, 'plpgsql_call_handler()')$$),
     ($$pglocks.with_lock('k', false, true, 'pg_sleep(float8)', 0.001::float8)$$),
     ($$pglocks.with_lock('k', false, true, 'sweep.recurse(int)', 1)$$),
-    ($$pglocks.with_lock('k', false, true, 'sweep.exhaust_lock_table()')$$);
+    ($$pglocks.with_lock('k', false, true, 'sweep.exhaust_lock_table()')$$),
+    -- on_busy
+    ($$pglocks.lock('k', on_busy => NULL)$$), ($$pglocks.lock('k', on_busy => '')$$),
+    ($$pglocks.xact_lock(1::bigint, on_busy => 'Error')$$),
+    ($$pglocks.with_lock('k', fn => 'sweep.noop()', on_busy => 'error')$$),
+    -- semaphores
+    ($$pglocks.acquire_slot(NULL::text, 2)$$), ($$pglocks.acquire_slot('k', NULL)$$),
+    ($$pglocks.acquire_slot('k', 0)$$), ($$pglocks.acquire_slot('k', -2147483647 - 1)$$),
+    ($$pglocks.acquire_slot('k', 10001)$$), ($$pglocks.acquire_slot('k', 2147483647)$$),
+    ($$pglocks.acquire_slot('k', 1)$$), ($$pglocks.acquire_slot(repeat('x', 1048576), 3) BETWEEN 0 AND 2$$),
+    ($$pglocks.acquire_slot((-9223372036854775807 - 1)::bigint, 10000) BETWEEN 0 AND 9999$$),
+    ($$pglocks.acquire_slot('k', 2, wait => NULL)$$),
+    ($$pglocks.acquire_slot('k', 2, wait => false, timeout => '1 s')$$),
+    ($$pglocks.acquire_slot('k', 2, timeout => '-1 s')$$),
+    ($$pglocks.acquire_slot('k', 2, timeout => '1000 years', on_busy => 'error') IN (0, 1)$$),
+    ($$pglocks.acquire_slot('k', 2, on_busy => NULL)$$),
+    ($$pglocks.xact_acquire_slot(1::bigint, 2, wait => false) IN (0, 1)$$),
+    ($$pglocks.release_slot('k', NULL)$$), ($$pglocks.release_slot(NULL::bigint, 0)$$),
+    ($$pglocks.release_slot('k', -1)$$), ($$pglocks.release_slot('k', 10000)$$),
+    ($$pglocks.release_slot('k', 0)$$),
+    ($$pglocks.with_semaphore('k', 2, 'sweep.noop()')$$),
+    ($$pglocks.with_semaphore('k', 2, 'sweep.raises()')$$),
+    ($$pglocks.with_semaphore('k', 0, 'sweep.noop()')$$),
+    ($$pglocks.with_semaphore('k', 2, NULL::regprocedure)$$),
+    ($$pglocks.with_semaphore('k', 2, 'sweep.noop()', timeout => '-1 s')$$),
+    ($$pglocks.with_semaphore(1::bigint, 2, interval '1 s', 'sweep.lax_body(int)', NULL::int)$$),
+    ($$pglocks.with_semaphore('k', 2, NULL::interval, 'sweep.strict_body(int)', 1)$$),
+    -- several keys
+    ($$pglocks.lock_all(NULL::text[])$$), ($$pglocks.lock_all('{}'::text[])$$),
+    ($$pglocks.lock_all(ARRAY['a', NULL])$$), ($$pglocks.lock_all(ARRAY[[1, 2], [3, 4]]::bigint[])$$),
+    ($$pglocks.lock_all(ARRAY['a', 'a', 'b'])$$), ($$pglocks.lock_all(ARRAY[repeat('x', 1048576), ''])$$),
+    ($$pglocks.lock_all(ARRAY['a'], NULL)$$), ($$pglocks.lock_all(ARRAY['a'], timeout => '-1 s')$$),
+    ($$pglocks.lock_all(ARRAY['a'], timeout => '1000 years')$$),
+    ($$pglocks.lock_all(ARRAY['a'], on_busy => 'x')$$),
+    ($$pglocks.lock_all(ARRAY(SELECT generate_series(1, 1000000)::bigint))$$),
+    ($$pglocks.xact_lock_all(ARRAY[(-9223372036854775807 - 1)::bigint, 9223372036854775807], true)$$),
+    ($$pglocks.xact_lock_all(ARRAY(SELECT generate_series(1, 1000000)::bigint))$$),
+    ($$pglocks.unlock_keys(NULL::text[])$$), ($$pglocks.unlock_keys(ARRAY['zz'])$$),
+    ($$pglocks.unlock_keys(ARRAY['a'], NULL)$$),
+    ($$pglocks.with_locks(ARRAY['a'], 'sweep.noop()')$$),
+    ($$pglocks.with_locks(ARRAY['a'], 'sweep.raises()')$$),
+    ($$pglocks.with_locks(ARRAY['a'], NULL::regprocedure)$$),
+    ($$pglocks.with_locks('{}'::bigint[], 'sweep.noop()')$$),
+    ($$pglocks.with_locks(ARRAY['a', 'b'], false, interval '1 s', 'sweep.lax_body(int)', 1)$$),
+    ($$pglocks.with_locks(ARRAY['a'], 'sweep.exhaust_lock_table()')$$),
+    -- introspection
+    ($$(SELECT count(*) FROM pglocks.holders(NULL::text))$$),
+    ($$(SELECT count(*) FROM pglocks.holders(NULL::int, 1))$$),
+    ($$pglocks.is_free(NULL::text)$$), ($$pglocks.is_free('k', NULL)$$),
+    ($$pglocks.is_free(1, NULL::int)$$);
 
 DO $$
 DECLARE

@@ -23,9 +23,12 @@ raise_busy(const Busy &busy)
 						 busy.policy.millis, busy.key)
 				: errmsg("advisory lock on key %s is busy", busy.key))
 			 : (timed_out
-				? errmsg("timed out after %d ms waiting for a slot of the semaphore on key %s (%d slots)",
-						 busy.policy.millis, busy.key, busy.slots)
-				: errmsg("semaphore on key %s has no free slot (%d slots)", busy.key, busy.slots)),
+				? errmsg_plural("timed out after %d ms waiting for the slot of the semaphore on key %s (%d slot)",
+								"timed out after %d ms waiting for a slot of the semaphore on key %s (%d slots)",
+								busy.slots, busy.policy.millis, busy.key, busy.slots)
+				: errmsg_plural("semaphore on key %s has no free slot (%d slot)",
+								"semaphore on key %s has no free slot (%d slots)",
+								busy.slots, busy.key, busy.slots)),
 			 n > 0 ? errdetail_plural("Held by process %s.", "Held by processes %s.", n, holders)
 			 : errdetail("No other session holds it now: it was released as the attempt ended."),
 			 errhint("Retry later, or pass on_busy => 'false' to get %s instead of an error.",

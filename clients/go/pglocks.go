@@ -20,7 +20,7 @@ import (
 )
 
 // Version is the pglocks release this package belongs to.
-const Version = "2.0.0"
+const Version = "2.1.0"
 
 // Options: Shared takes a shared lock (default: exclusive). NoWait only takes
 // the lock if it is free now. Timeout, if not zero, waits at most that long

@@ -29,7 +29,7 @@ module example.com/consumer
 go 1.19
 
 require (
-	$module v2.0.0
+	$module v2.1.0
 	github.com/lib/pq v1.10.7
 )
 

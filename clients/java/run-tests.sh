@@ -2,7 +2,7 @@
 # The Java client's tests against the jar as Maven installs it, offline, from
 # Debian's packaged Maven repository (/usr/share/maven-repo): build and
 # install the jar into a temporary local repository, then a fresh consumer
-# project that depends on io.pglocks:pglocks:2.0.0 runs the README's first
+# project that depends on io.pglocks:pglocks:2.1.0 runs the README's first
 # example and the client's tests. Needs a server that libpq's environment
 # points to (pg_virtualenv -t clients/java/run-tests.sh), and: maven maven-debian-helper
 # libmaven-compiler-plugin-java libmaven-resources-plugin-java
@@ -24,7 +24,7 @@ mvn() { MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true" command mvn -B -o -s /
 mkdir "$work/build"
 cp -r "$src/pom.xml" "$src/src" "$work/build/"
 mvn -q -f "$work/build/pom.xml" -DskipTests install
-jar=$work/m2/io/pglocks/pglocks/2.0.0/pglocks-2.0.0.jar
+jar=$work/m2/io/pglocks/pglocks/2.1.0/pglocks-2.1.0.jar
 test -f "$jar"
 
 # 2. A consumer project: the README's first example, checked from another session.
@@ -45,7 +45,7 @@ cat > "$app/pom.xml" <<'EOF'
     <dependency>
       <groupId>io.pglocks</groupId>
       <artifactId>pglocks</artifactId>
-      <version>2.0.0</version>
+      <version>2.1.0</version>
     </dependency>
     <dependency>
       <groupId>org.postgresql</groupId>

@@ -19,7 +19,7 @@ mkdir "$work/src"
 cp -r "$here/pyproject.toml" "$here/README.md" "$here/pglocks" "$work/src"
 "$python" -m venv --system-site-packages "$work/venv"
 "$work/venv/bin/pip" wheel -q --no-build-isolation --no-deps -w "$work/dist" "$work/src"
-wheel=$(echo "$work"/dist/pglocks-2.0.0-py3-none-any.whl)
+wheel=$(echo "$work"/dist/pglocks-2.1.0-py3-none-any.whl)
 
 echo "== consumer project: the README's first example"
 mkdir "$work/consumer"

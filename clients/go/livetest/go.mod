@@ -4,7 +4,7 @@ go 1.19
 
 require (
 	github.com/lib/pq v1.10.7
-	github.com/pglocks/pglocks/clients/go/v2 v2.0.0
+	github.com/pglocks/pglocks/clients/go/v2 v2.1.0
 )
 
 // The package as a consumer uses it: one replace line (run-tests.sh points

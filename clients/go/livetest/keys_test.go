@@ -104,7 +104,7 @@ func TestWrongKeysDoNotCompile(t *testing.T) {
 	must(t, err)
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module wrongkeys\n\ngo 1.19\n\n"+
-		"require github.com/pglocks/pglocks/clients/go/v2 v2.0.0\n\n"+
+		"require github.com/pglocks/pglocks/clients/go/v2 v2.1.0\n\n"+
 		"replace github.com/pglocks/pglocks/clients/go/v2 => "+strings.TrimSpace(string(module))+"\n"), 0o666))
 	build := func(keys []string) string {
 		t.Helper()

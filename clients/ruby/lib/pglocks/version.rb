@@ -1,5 +1,5 @@
 # frozen_string_literal: true
 
 module Pglocks
-  VERSION = '2.0.0' # the extension's version
+  VERSION = '2.1.0' # the extension's version
 end

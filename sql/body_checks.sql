@@ -48,9 +48,11 @@ SELECT pglocks.with_lock('k', NULL::boolean, true, 'now()');
 SELECT pglocks.with_lock('k', false, NULL::boolean, 'now()');
 \echo :LAST_ERROR_SQLSTATE
 -- an untyped NULL there could be wait or timeout (the form with a timeout
--- in wait's place): PostgreSQL asks for a cast (42725)
+-- in wait's place): PostgreSQL asks for a cast (42725; its wording varies
+-- between majors)
+\set VERBOSITY sqlstate
 SELECT pglocks.with_lock('k', false, NULL, 'now()');
-\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 -- a NULL timeout waits without limit, as in the named form
 SELECT pglocks.with_lock('k', false, NULL::interval, 'now()');
 SELECT pglocks.with_lock('k', false, true, NULL);

@@ -50,7 +50,7 @@ SELECT * FROM pglocks.holders(NULL::text);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pglocks.holders(1, NULL);
 SELECT pglocks.is_free(NULL::bigint);
-SELECT pglocks.is_free('k', NULL);
+SELECT pglocks.is_free('k', shared => NULL);
 
 SELECT dblink_disconnect('other');
 DROP EXTENSION dblink;

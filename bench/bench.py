@@ -33,6 +33,17 @@ LOOP_VARIANTS = [
     "md5 idiom",
     "sha256 idiom",
 ]
+# pglocks' semaphores and sets of keys, each against the same work done with
+# PostgreSQL's own calls (bench/setup.sql says which): (ours, raw) pairs.
+SET_SIZES = (1, 4, 16)
+PAIRED_VARIANTS = [
+    ("acquire_slot+release_slot(text); body",
+     "raw slot: pg_try_advisory_lock(int, int); body; pg_advisory_unlock(int, int)"),
+] + [
+    (f"lock_all(text[]) of {m} key{'s' if m > 1 else ''}; body; unlock_keys(text[])",
+     f"raw bigint: pg_advisory_lock of {m} key{'s' if m > 1 else ''} in id order; body; unlocks")
+    for m in SET_SIZES
+]
 HASH_VARIANTS = ["key_id", "sha256 idiom", "hashtext", "key generation only"]
 
 PGBENCH_SCRIPTS = {
@@ -62,6 +73,12 @@ def interleaved_medians(rounds, cases, measure):
 def in_backend(conn, n, rounds):
     return interleaved_medians(rounds, LOOP_VARIANTS, lambda v: conn.execute(
         "SELECT bench.loop(%s, %s)", (v, n)).fetchone()[0])
+
+
+def paired(conn, n, rounds):
+    """Every pair's two variants, interleaved with the other pairs'."""
+    return interleaved_medians(rounds, [v for pair in PAIRED_VARIANTS for v in pair],
+                               lambda v: conn.execute("SELECT bench.loop(%s, %s)", (v, n)).fetchone()[0])
 
 
 def hashing(conn, n, rounds):
@@ -161,6 +178,7 @@ def main():
     version = conn.execute("SHOW server_version").fetchone()[0]
 
     loops = in_backend(conn, n, rounds)
+    pairs = paired(conn, n, rounds)
     hashes = hashing(conn, hash_n, max(1, rounds // 2))
     client_tps = client_round_trips(seconds, rounds_pgbench)
     contended = contention(seconds * 2)
@@ -178,6 +196,15 @@ def main():
         "| variant | ms | ratio to raw bigint |", "| --- | ---: | ---: |",
     ]
     lines += [f"| {v} | {t:.1f} | {t / raw:.2f} |" for v, t in loops.items()]
+    lines += ["", f"## In-backend: semaphores and sets of keys against PostgreSQL's own calls, "
+              f"{n} iterations", "",
+              "A semaphore's raw equivalent is one made by hand from two-int advisory locks; "
+              "a set's, its ids (hashed once, beforehand) locked one by one in ascending order. "
+              "The same run as above, the two variants of each row interleaved.", "",
+              "| pglocks | ms | PostgreSQL's own calls | ms | ratio |",
+              "| --- | ---: | --- | ---: | ---: |"]
+    lines += [f"| {ours} | {pairs[ours]:.1f} | {theirs} | {pairs[theirs]:.1f} "
+              f"| {pairs[ours] / pairs[theirs]:.2f} |" for ours, theirs in PAIRED_VARIANTS]
     lines += ["", f"## Hashing {hash_n} distinct keys", "",
               "| key bytes | " + " | ".join(HASH_VARIANTS)
               + " | sha256 idiom / key_id | the same, net of key generation |",

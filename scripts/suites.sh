@@ -139,6 +139,18 @@ run_faults() {
 	SHOW=10 suite "interrupt races" with_cluster /usr/bin/python3 test/faults/interrupts.py
 }
 
+# run_standby: test/standby/standby_test.sh, which makes a streaming replica
+# of the throwaway cluster and checks, on it, that every function that takes
+# a lock refuses to (a lock on a standby would exclude nothing on the
+# primary) unless pglocks.allow_on_standby is on. The host's PostgreSQL
+# only: all the guard asks of the server is RecoveryInProgress(), the same on
+# every supported major. The last lines shown are the checks with the
+# setting on, the lock on the standby leaving the primary's free.
+run_standby() {
+	echo "==> on a hot standby (test/standby/standby_test.sh)"
+	SHOW=11 suite "on a hot standby" with_cluster test/standby/standby_test.sh
+}
+
 # run_sanitized SANITIZERS: the core's unit tests, then the extension's SQL
 # suites with the extension built with -fsanitize=SANITIZERS and loaded into
 # a server that has the sanitizer runtime; any report fails the run. The

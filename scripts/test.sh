@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite: GoogleTest unit tests of the C++ core; pg_regress and the
 # isolation tester against a throwaway cluster; the stress soak; the
-# interrupt races (test/faults); the same SQL suites with pglocks built under
+# interrupt races (test/faults); the lock functions on a streaming replica
+# (test/standby); the same SQL suites with pglocks built under
 # AddressSanitizer and UBSan; the clients in clients/ against the shared key
 # vectors and a live server; pglocks behind PgBouncer; a benchmark smoke run;
 # the release checks and the Debian package; a fuzz run; then the version
@@ -54,6 +55,7 @@ if step install_packages "${SUITE_PACKAGES[@]}"; then
 		run_sql_tests
 		run_soak 30
 		run_faults
+		run_standby
 		run_clients
 		run_poolers
 		run_bench_smoke

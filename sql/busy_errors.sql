@@ -1,7 +1,9 @@
 -- on_busy => 'error': SQLSTATE 55P03 naming the key, with the holders in
 -- DETAIL. The holder is a second session, through dblink.
 CREATE EXTENSION dblink;
-SELECT dblink_connect('holder', 'dbname=' || current_database());
+-- to this server, wherever its socket is
+SELECT dblink_connect('holder', format('dbname=%s port=%s host=%s', current_database(),
+    current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT * FROM dblink('holder', 'SELECT pg_backend_pid()') AS t(pid int) \gset holder_
 
 -- what the holder holds

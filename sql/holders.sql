@@ -1,7 +1,9 @@
 -- Who holds a key (holders) and whether it is free (is_free), seen from
 -- this session with a second session (dblink) holding and waiting.
 CREATE EXTENSION dblink;
-SELECT dblink_connect('other', 'dbname=' || current_database());
+-- to this server, wherever its socket is
+SELECT dblink_connect('other', format('dbname=%s port=%s host=%s', current_database(),
+    current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT * FROM dblink('other', $$SELECT set_config('application_name', 'pglocks other', false)$$) AS t(s text);
 SELECT * FROM dblink('other', 'SELECT pg_backend_pid()') AS t(pid int) \gset other_
 

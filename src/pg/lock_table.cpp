@@ -79,6 +79,30 @@ is_free(const AdvisoryLock &lock)
 	return n == 0;
 }
 
+int
+held_by_a_running_session(const KeyLocks &locks, uint32 turn)
+{
+	LockData   *table = GetLockStatusData();
+	int		   *waiting = static_cast<int *>(palloc((table->nelements + 1) * sizeof(int)));
+	int		   *spaces = static_cast<int *>(palloc((table->nelements + 1) * sizeof(int)));
+	int			n_waiting = 0;
+	int			n_spaces = 0;
+
+	for (int i = 0; i < table->nelements; i++)
+		if (table->locks[i].waitLockMode != NoLock)
+			waiting[n_waiting++] = table->locks[i].pid;
+	qsort(waiting, n_waiting, sizeof(int), compare_pids);
+	for (int i = 0; i < table->nelements; i++)
+	{
+		const LockInstanceData *entry = &table->locks[i];
+
+		if (entry->pid != MyProcPid && entry->holdMask != 0 && same_key(entry->locktag, locks) &&
+			bsearch(&entry->pid, waiting, n_waiting, sizeof(int), compare_pids) == NULL)
+			spaces[n_spaces++] = entry->locktag.locktag_field4;
+	}
+	return n_spaces == 0 ? -1 : spaces[turn % (uint32) n_spaces];
+}
+
 char *
 conflicting_holders(const KeyLocks &locks, int *n)
 {

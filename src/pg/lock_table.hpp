@@ -38,4 +38,12 @@ bool is_free(const AdvisoryLock &lock);
  */
 char *conflicting_holders(const KeyLocks &locks, int *n);
 
+/*
+ * The space of one of the locks held by another session that is not itself
+ * waiting for any lock (the turn-th such, counting round), or -1 if there is
+ * none: the lock a waiter can queue for without the deadlock detector seeing
+ * a cycle through a holder that is waiting for it.
+ */
+int held_by_a_running_session(const KeyLocks &locks, uint32 turn);
+
 } // namespace pglocks::pg

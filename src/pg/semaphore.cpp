@@ -49,6 +49,20 @@ try_slots(int64 key, int slots, Scope scope, int *not_held)
 }
 
 /*
+ * The slot to queue for: one whose holder is not waiting for a lock itself
+ * (were it waiting for this session, the deadlock detector would see a
+ * cycle through that one slot, though another slot may free), else `fallback`.
+ */
+int
+slot_to_queue_for(int64 key, int slots, int fallback)
+{
+	static uint32 queued = 0;	/* round the candidates, slice by slice */
+	int			space = held_by_a_running_session(semaphore_locks(key, slots), queued++);
+
+	return space < 0 ? fallback : space - core::first_slot_space;
+}
+
+/*
  * The gate's holder waits for a slot: in the lock queue of one slot, so that
  * it is granted that slot the moment it frees and the deadlock detector sees
  * the wait, for a slice that doubles from 10 ms to just over
@@ -92,6 +106,7 @@ wait_holding_gate(int64 key, int slots, Scope scope, const Deadline &deadline)
 				left = {core::WaitPolicy::Kind::Millis, slice};
 		}
 		left.millis = Min(left.millis, slice);
+		candidate = slot_to_queue_for(key, slots, candidate);
 		if (acquire(slot_lock(key, candidate), scope, left))
 			return candidate;
 		slice = Min(slice * 2, cap);

@@ -16,6 +16,7 @@ DECLARE
     -- a hand-made semaphore's lock for the key's slot 0: (high 32 bits of its id, slot)
     k1 int4 := (pglocks.key_id('bench key') >> 32)::int4;
     m int := substring(variant FROM ' of ([0-9]+) keys?')::int;
+    noun text := CASE WHEN m = 1 THEN 'key' ELSE 'keys' END;
     keys text[] := ARRAY(SELECT 'bench key ' || i FROM generate_series(1, m) AS i);
     -- the raw variants' ids, computed once (lock_all hashes its text keys on
     -- every call) and sorted as lock_all orders them
@@ -86,15 +87,13 @@ BEGIN
         END LOOP;
     -- m keys at once against the same ids locked one by one in lock_all's
     -- (ascending) order with pg_advisory_lock(bigint)
-    WHEN 'lock_all(text[]) of ' || m || CASE WHEN m = 1 THEN ' key' ELSE ' keys' END
-         || '; body; unlock_keys(text[])' THEN
+    WHEN 'lock_all(text[]) of ' || m || ' ' || noun || '; body; unlock_keys(text[])' THEN
         FOR i IN 1..n LOOP
             PERFORM pglocks.lock_all(keys);
             PERFORM bench.body();
             PERFORM pglocks.unlock_keys(keys);
         END LOOP;
-    WHEN 'raw bigint: pg_advisory_lock of ' || m || CASE WHEN m = 1 THEN ' key' ELSE ' keys' END
-         || ' in id order; body; unlocks' THEN
+    WHEN 'raw bigint: pg_advisory_lock of ' || m || ' ' || noun || ' in id order; body; unlocks' THEN
         FOR i IN 1..n LOOP
             FOREACH id IN ARRAY ids LOOP
                 PERFORM pg_advisory_lock(id);

@@ -4,9 +4,9 @@ and terminates them; then the run is checked for overlap, lost updates, leaked
 locks, unexpected errors and server crashes.
 
 Besides single keys, the clients take the slots of small semaphores and sets
-of several keys at once. A semaphore's holders are counted independently of
-pg_locks, live in a table (soak.sem_holder) and afterwards from the holders'
-own start and end reports: never more holders than slots, never two on one
+of several keys at once. A semaphore's holders are counted without pg_locks:
+live, in a table (soak.sem_holder), and afterwards from the holders' own
+start and end reports: never more holders than slots, never two on one
 slot. Sets of keys are checked for deadlocks (there must be none), for
 all-or-nothing and, through their bodies' reports, for overlap.
 
@@ -40,6 +40,9 @@ SLOT_HOLD = 0.015
 # bigint forms of the calls take these, so they lock what the text forms lock.
 KEY_IDS = {}
 STATEMENT_TIMEOUT_MS = 300
+# Well below statement_timeout, so that a deadlock would be reported (40P01,
+# which is never expected) rather than canceled by the timeout.
+DEADLOCK_TIMEOUT_MS = 50
 # SQLSTATEs a client may see: the body's own RAISE, query cancel and
 # statement_timeout, and pg_terminate_backend.
 # 55P03 (on_busy => 'error') is expected only by the calls that ask for it,
@@ -106,6 +109,8 @@ BEGIN
     END LOOP;
     IF action = 'sleep' THEN
         PERFORM pg_sleep(random() * 0.004);
+    ELSIF action = 'overrun' THEN
+        PERFORM pg_sleep(1);  -- past statement_timeout: canceled in here
     END IF;
     FOREACH k IN ARRAY keys LOOP
         RAISE NOTICE 'soak end % % % %', call_id, k, mode, soak.now_us();
@@ -146,6 +151,9 @@ DECLARE
     holders int;
     listed text;
 BEGIN
+    -- first, so that the check after the run sees this hold even if the
+    -- checks below fail it
+    RAISE NOTICE 'soak slot start % % % %', call_id, k, coalesce(slot::text, '?'), soak.now_us();
     IF publish THEN
         SELECT s.slots INTO cap FROM soak.semaphore AS s WHERE s.k = sem_enter.k FOR NO KEY UPDATE;
         INSERT INTO soak.sem_holder VALUES (call_id, k, slot, pg_backend_pid());
@@ -170,7 +178,6 @@ BEGIN
         RAISE EXCEPTION 'semaphore %: call % got slot % while another holder has it (rows: %)',
             k, call_id, slot, listed USING ERRCODE = 'SK001';
     END IF;
-    RAISE NOTICE 'soak slot start % % % %', call_id, k, coalesce(slot::text, '?'), soak.now_us();
     RETURN holders;
 END $$;
 
@@ -188,6 +195,8 @@ BEGIN
     PERFORM soak.sem_enter(k, call_id, NULL, false);
     IF action = 'sleep' THEN
         PERFORM pg_sleep(random() * 0.015);
+    ELSIF action = 'overrun' THEN
+        PERFORM pg_sleep(1);
     END IF;
     PERFORM soak.sem_leave(k, call_id, NULL);
     IF action = 'raise' THEN
@@ -259,6 +268,7 @@ class Client(threading.Thread):
         self.conn = psycopg.connect(self.dsn, autocommit=True)
         self.conn.add_notice_handler(self.on_notice)
         self.conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        self.conn.execute(f"SET deadlock_timeout = {DEADLOCK_TIMEOUT_MS}")
         self.pid = self.conn.info.backend_pid
 
     def on_notice(self, diag):
@@ -816,7 +826,11 @@ def main():
     problems += [f"overlap: {o}" for o in found]
     crowded, holds, peaks = over_capacity(slot_events)
     problems += [f"semaphore: {c}" for c in crowded[:20]]
+    if len(crowded) > 20:
+        problems.append(f"semaphore: {len(crowded) - 20} more like these")
     problems += [f"semaphore or key set: {v}" for v in stats.violations[:20]]
+    if len(stats.violations) > 20:
+        problems.append(f"semaphore or key set: {len(stats.violations) - 20} more like these")
 
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         counted = dict(conn.execute("SELECT k, v FROM soak.counter").fetchall())

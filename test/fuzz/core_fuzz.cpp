@@ -1,5 +1,6 @@
 // libFuzzer target over the pure C++ core: key hashing against independent
-// reference computations, and the wait policy against its documented bounds.
+// reference computations, the wait policy against its documented bounds, and
+// lock_all's key order against a reference (std::set).
 // Any mismatch aborts, which libFuzzer reports with the input that caused it.
 #include <climits>
 #include <cstdint>
@@ -8,11 +9,14 @@
 #include <cstring>
 #include <endian.h>
 #include <optional>
+#include <set>
+#include <vector>
 
 #include <openssl/sha.h>
 
 #include "core/error.hpp"
 #include "core/key_hash.hpp"
+#include "core/key_set.hpp"
 #include "core/lock_key.hpp"
 #include "core/wait_policy.hpp"
 
@@ -111,10 +115,33 @@ void check_wait_policy(const std::uint8_t *data, std::size_t size) {
 	}
 }
 
+// order_keys(): the distinct ids, ascending, each traced to its first
+// position in the input.
+void check_key_order(const std::uint8_t *data, std::size_t size) {
+	std::vector<std::int64_t> given;
+	size = size < 64 ? size : 64;
+	while (size > 0)
+		given.push_back(take<std::int8_t>(data, size)); // small values: many repeats
+	std::vector<std::int64_t> ids(given);
+	std::vector<int> origin(given.size());
+	std::size_t n = core::order_keys(ids.data(), origin.data(), ids.size());
+	std::set<std::int64_t> reference(given.begin(), given.end());
+	require(n == reference.size(), "order_keys kept a different number of keys");
+	std::size_t i = 0;
+	for (std::int64_t id : reference) {
+		require(ids[i] == id, "order_keys: not the distinct ids in ascending order");
+		require(given[origin[i]] == id, "order_keys: origin points at another key");
+		for (int j = 0; j < origin[i]; j++)
+			require(given[j] != id, "order_keys: origin is not the first occurrence");
+		i++;
+	}
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
 	check_hashing(data, size);
 	check_wait_policy(data, size);
+	check_key_order(data, size);
 	return 0;
 }

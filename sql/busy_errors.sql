@@ -64,6 +64,24 @@ SELECT count(*) AS left_held FROM pg_locks WHERE locktype = 'advisory' AND pid =
 SELECT * FROM dblink('holder', $$SELECT pglocks.lock(repeat('k', 300))$$) AS t(ok bool);
 SELECT busy_error($$pglocks.lock(repeat('k', 300), wait => false, on_busy => 'error')$$);
 
+-- no holder in the way, but a waiter queued ahead: the DETAIL names it
+SELECT * FROM dblink('holder', $$SELECT pglocks.lock('q', shared => true)$$) AS t(ok bool);
+SELECT dblink_connect('waiter', format('dbname=%s port=%s host=%s', current_database(),
+    current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT * FROM dblink('waiter', 'SELECT pg_backend_pid()') AS t(pid int) \gset waiter_
+SELECT dblink_send_query('waiter', $$SELECT pglocks.lock('q')$$);
+DO $$ BEGIN
+    FOR i IN 1..500 LOOP
+        EXIT WHEN EXISTS (SELECT FROM pglocks.holders('q') WHERE NOT granted);
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END $$;
+SELECT replace(busy_error($$pglocks.lock('q', shared => true, wait => false, on_busy => 'error')$$),
+               :'waiter_pid', 'WAITER') AS queued_ahead;
+SELECT * FROM dblink('holder', $$SELECT pglocks.unlock('q', shared => true)$$) AS t(ok bool);
+SELECT * FROM dblink_get_result('waiter') AS t(ok bool);
+SELECT dblink_disconnect('waiter');
+
 -- on_busy itself must be 'false' or 'error'
 SELECT pglocks.lock('k', on_busy => 'raise');
 \echo :LAST_ERROR_SQLSTATE

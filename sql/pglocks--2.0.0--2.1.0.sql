@@ -4,6 +4,37 @@
 
 \echo Use "ALTER EXTENSION pglocks UPDATE TO '2.1.0'" to load this file. \quit
 
+-- The objects re-created below come back with their initial privileges:
+-- name those whose privileges were changed, so that they can be set again.
+DO $$
+DECLARE
+    changed text;
+BEGIN
+    SELECT pg_catalog.string_agg(o.name, ', ' ORDER BY o.name) INTO changed
+    FROM (
+        SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text AS name, p.proacl AS acl,
+               'pg_catalog.pg_proc'::pg_catalog.regclass AS classid, p.oid
+        FROM pg_catalog.pg_proc AS p
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+          AND (p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['lock', 'xact_lock', 'lock_status', 'orphaned_locks'])
+               OR (p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['with_lock', 'with_xact_lock'])
+                   AND 'pg_catalog.interval'::pg_catalog.regtype::pg_catalog.oid
+                       OPERATOR(pg_catalog.=) ANY (p.proargtypes::pg_catalog.oid[])))
+        UNION ALL
+        SELECT 'view @extschema@.locks', c.relacl, 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid
+        FROM pg_catalog.pg_class AS c
+        WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.locks'::pg_catalog.regclass
+    ) AS o
+    WHERE o.acl IS DISTINCT FROM (
+        SELECT i.initprivs FROM pg_catalog.pg_init_privs AS i
+        WHERE i.objoid OPERATOR(pg_catalog.=) o.oid AND i.classoid OPERATOR(pg_catalog.=) o.classid
+          AND i.objsubid OPERATOR(pg_catalog.=) 0);
+    IF changed IS NOT NULL THEN
+        RAISE WARNING 'this update resets the privileges of %', changed
+            USING HINT = 'It re-creates them with their initial privileges: grant or revoke again what you had changed.';
+    END IF;
+END $$;
+
 -- lock, xact_lock and the named forms of with_lock and with_xact_lock gain
 -- on_busy. Dropped and created again: an overload beside the old signature
 -- would make calls that leave on_busy out ambiguous.

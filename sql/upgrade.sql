@@ -81,3 +81,17 @@ SELECT pglocks.with_lock('orders:42', false, true, 'pg_backend_pid()');
 SELECT pglocks.lock(42::bigint), pglocks.unlock(42::bigint), pglocks.lock(4, 2), pglocks.unlock(4, 2);
 ALTER EXTENSION pglocks UPDATE;
 SELECT pglocks.key_id('orders:42');
+
+-- 2.0 -> 2.1 re-creates lock, xact_lock, the named with_lock forms and the
+-- view: privileges changed on them are named in a WARNING, not carried over
+-- silently; the 2.0 catalog's calls keep working with the 2.1 library
+-- before the update.
+DROP EXTENSION pglocks;
+CREATE EXTENSION pglocks VERSION '2.0.0';
+SELECT pglocks.lock('k', wait => false), pglocks.unlock('k');
+SELECT pglocks.with_lock('k', fn => 'pg_backend_pid()', timeout => '1 s');
+REVOKE EXECUTE ON FUNCTION pglocks.lock(text, boolean, boolean, interval) FROM PUBLIC;
+REVOKE SELECT ON pglocks.locks FROM PUBLIC;
+ALTER EXTENSION pglocks UPDATE;
+SELECT proacl IS NULL AS initial_privileges
+FROM pg_proc WHERE oid = 'pglocks.lock(text, boolean, boolean, interval, text)'::regprocedure;

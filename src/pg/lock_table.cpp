@@ -31,11 +31,11 @@ compare_pids(const void *a, const void *b)
 }
 
 /*
- * Other sessions' pids that hold (and, with `waiters`, wait for) one of the
- * locks in a conflicting mode, sorted, each once; their count in *n.
+ * Other sessions' pids that hold (`holders`) or wait for (`waiters`) one of
+ * the locks in a conflicting mode, sorted, each once; their count in *n.
  */
 int *
-conflicting_pids(const KeyLocks &locks, bool waiters, int *n)
+conflicting_pids(const KeyLocks &locks, bool holders, bool waiters, int *n)
 {
 	LockData   *table = GetLockStatusData();
 	LOCKMASK	conflicts = GetLockTagsMethodTable(&locks.tag)->conflictTab[locks.mode];
@@ -48,7 +48,7 @@ conflicting_pids(const KeyLocks &locks, bool waiters, int *n)
 
 		if (entry->pid == MyProcPid || !same_key(entry->locktag, locks))
 			continue;
-		if ((entry->holdMask & conflicts) != 0 ||
+		if ((holders && (entry->holdMask & conflicts) != 0) ||
 			(waiters && entry->waitLockMode != NoLock && (conflicts & LOCKBIT_ON(entry->waitLockMode)) != 0))
 			pids[found++] = entry->pid;
 	}
@@ -75,7 +75,7 @@ is_free(const AdvisoryLock &lock)
 
 	if (pglocks_lock_held(&lock.tag, lock.mode))
 		return true;
-	(void) conflicting_pids(locks_of(lock), true, &n);
+	(void) conflicting_pids(locks_of(lock), true, true, &n);
 	return n == 0;
 }
 
@@ -104,9 +104,9 @@ held_by_a_running_session(const KeyLocks &locks, uint32 turn)
 }
 
 char *
-conflicting_holders(const KeyLocks &locks, int *n)
+conflicting_holders(const KeyLocks &locks, bool waiters, int *n)
 {
-	int		   *pids = conflicting_pids(locks, false, n);
+	int		   *pids = conflicting_pids(locks, !waiters, waiters, n);
 	StringInfoData list;
 
 	initStringInfo(&list);

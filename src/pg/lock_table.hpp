@@ -32,11 +32,11 @@ KeyLocks locks_of(const AdvisoryLock &lock);
 bool is_free(const AdvisoryLock &lock);
 
 /*
- * The pids of other sessions holding one of the locks in a mode that
- * conflicts with locks.mode, ascending and each once: "12, 345", and how
- * many in *n.
+ * The pids of other sessions holding one of the locks (or, with `waiters`,
+ * waiting for one) in a mode that conflicts with locks.mode, ascending and
+ * each once: "12, 345", and how many in *n.
  */
-char *conflicting_holders(const KeyLocks &locks, int *n);
+char *conflicting_holders(const KeyLocks &locks, bool waiters, int *n);
 
 /*
  * The space of one of the locks held by another session that is not itself

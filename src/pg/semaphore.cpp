@@ -63,22 +63,20 @@ slot_to_queue_for(int64 key, int slots, int fallback)
 }
 
 /*
- * The gate's holder waits for a slot: in the lock queue of one slot, so that
- * it is granted that slot the moment it frees and the deadlock detector sees
- * the wait, for a slice that doubles from 10 ms to just over
- * deadlock_timeout, then scans every slot again (another may have freed
- * first). Only the gate's holder scans; the other waiters sleep in the
- * gate's queue.
+ * The gate's holder waits for a slot. With one slot, in its queue, as lock()
+ * waits. With more, in the lock queue of one slot, so that it is granted
+ * that slot the moment it frees and the deadlock detector sees the wait, for
+ * a slice that doubles from 10 ms to just over deadlock_timeout, then scans
+ * every slot again (another may have freed first). Only the gate's holder
+ * scans; the other waiters sleep in the gate's queue. `lock_timeout` is the
+ * caller's own, which a wait without a timeout honours.
  */
 int
-wait_holding_gate(int64 key, int slots, Scope scope, const Deadline &deadline)
+wait_holding_gate(int64 key, int slots, Scope scope, const Deadline &deadline,
+				  const Deadline &lock_timeout)
 {
-	int			slice = 10;
-	int			cap = DeadlockTimeout + 100;
-	/* the caller's own lock_timeout, which a wait without a timeout honours */
-	Deadline	lock_timeout(LockTimeout > 0
-							 ? core::WaitPolicy{core::WaitPolicy::Kind::Millis, LockTimeout}
-							 : core::WaitPolicy::forever());
+	int64		slice = 10;
+	int64		cap = Min((int64) DeadlockTimeout + 100, (int64) INT_MAX);
 
 	for (;;)
 	{
@@ -95,6 +93,8 @@ wait_holding_gate(int64 key, int slots, Scope scope, const Deadline &deadline)
 					 errhint("Release a slot with pglocks.release_slot() before asking for another.")));
 		if (left.kind == core::WaitPolicy::Kind::Try)
 			return -1;
+		if (slots == 1)
+			return acquire(slot_lock(key, candidate), scope, left) ? candidate : -1;
 		if (left.kind == core::WaitPolicy::Kind::Forever)
 		{
 			if (lock_timeout.passed())
@@ -103,9 +103,9 @@ wait_holding_gate(int64 key, int slots, Scope scope, const Deadline &deadline)
 						 errmsg("canceling statement due to lock timeout")));
 			left = lock_timeout.left();
 			if (left.kind == core::WaitPolicy::Kind::Forever)
-				left = {core::WaitPolicy::Kind::Millis, slice};
+				left = {core::WaitPolicy::Kind::Millis, (int) slice};
 		}
-		left.millis = Min(left.millis, slice);
+		left.millis = (int) Min((int64) left.millis, slice);
 		candidate = slot_to_queue_for(key, slots, candidate);
 		if (acquire(slot_lock(key, candidate), scope, left))
 			return candidate;
@@ -135,6 +135,9 @@ acquire_slot(int64 key, int slots, Scope scope, core::WaitPolicy policy)
 	int			candidate;
 	int			slot = try_slots(key, slots, scope, &candidate);
 	Deadline	deadline(policy);
+	Deadline	lock_timeout(LockTimeout > 0
+							 ? core::WaitPolicy{core::WaitPolicy::Kind::Millis, LockTimeout}
+							 : core::WaitPolicy::forever());
 	AdvisoryLock gate = gate_lock(key);
 	volatile int taken = -1;
 
@@ -146,7 +149,7 @@ acquire_slot(int64 key, int slots, Scope scope, core::WaitPolicy policy)
 		return -1;
 	PG_TRY();
 	{
-		taken = wait_holding_gate(key, slots, scope, deadline);
+		taken = wait_holding_gate(key, slots, scope, deadline, lock_timeout);
 	}
 	PG_FINALLY();
 	{

@@ -34,6 +34,14 @@ typedef int pglocks_syscache_id;
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/*
+ * Does a request that must not wait go ahead of queued waiters it conflicts
+ * with when this backend holds the lock in another mode? From 17 on the lock
+ * manager grants it then (JoinWaitQueue), as it always did for one that may
+ * wait; until 16 such a try fails.
+ */
+#define PGLOCKS_TRY_GOES_AHEAD_OF_WAITERS (PG_VERSION_NUM >= 170000)
+
 /* Does this backend hold the lock in exactly this mode (any scope)? */
 static inline bool
 pglocks_lock_held(const LOCKTAG *tag, LOCKMODE mode)

@@ -73,9 +73,12 @@ is_free(const AdvisoryLock &lock)
 {
 	int			n;
 
+	LOCKMODE	other = lock.mode == ExclusiveLock ? ShareLock : ExclusiveLock;
+	bool		goes_ahead = PGLOCKS_TRY_GOES_AHEAD_OF_WAITERS && pglocks_lock_held(&lock.tag, other);
+
 	if (pglocks_lock_held(&lock.tag, lock.mode))
 		return true;
-	(void) conflicting_pids(locks_of(lock), true, true, &n);
+	(void) conflicting_pids(locks_of(lock), true, !goes_ahead, &n);
 	return n == 0;
 }
 

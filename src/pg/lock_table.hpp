@@ -26,8 +26,10 @@ KeyLocks locks_of(const AdvisoryLock &lock);
 /*
  * Could this session take the lock now without waiting, as a try would? Not
  * if another session holds it in a conflicting mode, or waits for it in one
- * (a new request queues behind a conflicting waiter). A lock this session
- * holds in this mode can always be taken again.
+ * (a new request queues behind a conflicting waiter), unless this session
+ * holds it in the other mode and the lock manager lets its try go ahead of
+ * the waiters (compat.h). A lock this session holds in this mode can always
+ * be taken again.
  */
 bool is_free(const AdvisoryLock &lock);
 

@@ -884,39 +884,6 @@ COMMENT ON FUNCTION @extschema@.orphaned_locks(pg_catalog.interval) IS
 -- scope is 'session' where it can be seen from outside (a holder idle
 -- outside any transaction holds only session locks), else NULL.
 
-CREATE FUNCTION @extschema@.holders(key pg_catalog.text)
-RETURNS TABLE (
-    pid pg_catalog.int4,
-    mode pg_catalog.text,
-    granted pg_catalog.bool,
-    kind pg_catalog.text,
-    slot pg_catalog.int4,
-    scope pg_catalog.text,
-    application_name pg_catalog.text,
-    state pg_catalog.text,
-    backend_start pg_catalog.timestamptz,
-    wait_start pg_catalog.timestamptz)
-LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF key IS NULL THEN
-        RAISE EXCEPTION 'argument "key" of pglocks.holders must not be null'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'Pass the key whose holders you want to see.';
-    END IF;
-    RETURN QUERY
-        SELECT l.pid, l.mode, l.granted, l.kind, l.slot,
-               CASE WHEN l.session_scope THEN 'session' END,
-               l.application_name, l.state, l.backend_start, l.wait_start
-        FROM @extschema@.lock_status() AS l
-        WHERE l.key = @extschema@.key_id(holders.key)
-        ORDER BY l.kind, l.slot, l.granted DESC, l.wait_start, l.pid;
-END $$;
-
-COMMENT ON FUNCTION @extschema@.holders(pg_catalog.text) IS
-'sessions that hold or wait for the lock on a text key (its id is key_id(key)), or a slot of its semaphore, with what pg_stat_activity shows of them';
-
 CREATE FUNCTION @extschema@.holders(key pg_catalog.int8)
 RETURNS TABLE (
     pid pg_catalog.int4,
@@ -949,6 +916,24 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.holders(pg_catalog.int8) IS
 'sessions that hold or wait for the lock on a bigint key, or a slot of its semaphore, with what pg_stat_activity shows of them';
+
+CREATE FUNCTION @extschema@.holders(key pg_catalog.text)
+RETURNS TABLE (
+    pid pg_catalog.int4,
+    mode pg_catalog.text,
+    granted pg_catalog.bool,
+    kind pg_catalog.text,
+    slot pg_catalog.int4,
+    scope pg_catalog.text,
+    application_name pg_catalog.text,
+    state pg_catalog.text,
+    backend_start pg_catalog.timestamptz,
+    wait_start pg_catalog.timestamptz)
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+AS $$ SELECT * FROM @extschema@.holders(@extschema@.key_id(key)) $$;
+
+COMMENT ON FUNCTION @extschema@.holders(pg_catalog.text) IS
+'sessions that hold or wait for the lock on a text key (its id is key_id(key)), or a slot of its semaphore, with what pg_stat_activity shows of them';
 
 CREATE FUNCTION @extschema@.holders(key1 pg_catalog.int4, key2 pg_catalog.int4)
 RETURNS TABLE (

@@ -26,16 +26,6 @@ using core::OnBusy;
 using pg::KeyForm;
 using pg::Scope;
 
-/*
- * The on_busy argument, if the call has one: a database whose catalog is
- * still 2.0 calls the same symbols without it.
- */
-OnBusy
-on_busy_if_given(FunctionCallInfo fcinfo, int argno, const char *func)
-{
-	return argno < PG_NARGS() ? pg::on_busy_arg(fcinfo, argno, func) : OnBusy::ReturnFalse;
-}
-
 /* false, or the on_busy error, for a lock that was not taken */
 bool
 lock_result(bool acquired, OnBusy on_busy, FunctionCallInfo fcinfo, KeyForm form,
@@ -55,7 +45,7 @@ lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *func)
 	bool		shared = pg::bool_arg(fcinfo, k, pg::SHARED, func);
 	bool		wait = pg::bool_arg(fcinfo, k + 1, pg::WAIT, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, k + 2);
-	OnBusy		on_busy = on_busy_if_given(fcinfo, k + 3, func);
+	OnBusy		on_busy = pg::on_busy_arg(fcinfo, k + 3, func);
 	pg::AdvisoryLock lock = pg::advisory_lock(key, shared);
 
 	pg::refuse_during_recovery(func);
@@ -116,8 +106,7 @@ with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const WithLockL
 	bool		wait = at.wait < 0 || pg::bool_arg(fcinfo, k + at.wait, pg::WAIT, func);
 	Oid			fn = pg::oid_arg(fcinfo, k + at.fn, pg::FN, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, at.timeout < 0 ? -1 : k + at.timeout);
-	OnBusy		on_busy = at.on_busy < 0 ? OnBusy::ReturnFalse
-										 : on_busy_if_given(fcinfo, k + at.on_busy, func);
+	OnBusy		on_busy = pg::on_busy_arg(fcinfo, at.on_busy < 0 ? -1 : k + at.on_busy, func);
 	/* a 2.0 catalog's named form has no on_busy */
 	int			first_body_arg = Min(k + at.first_body_arg, PG_NARGS());
 	pg::AdvisoryLock lock = pg::advisory_lock(key, shared);
@@ -128,15 +117,6 @@ with_lock_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const WithLockL
 }
 
 /* Semaphores: text and bigint keys ---------------------------------------- */
-
-/* the semaphore's key: key_id() of a text key, a bigint as it is */
-int64
-semaphore_key(FunctionCallInfo fcinfo, KeyForm form, const char *func)
-{
-	core::LockKey key = pg::key_arg(fcinfo, form, func);
-
-	return (int64) (((uint64) key.high << 32) | key.low);
-}
 
 int
 slots_arg(FunctionCallInfo fcinfo, int argno, const char *func)
@@ -163,7 +143,7 @@ take_slot(FunctionCallInfo fcinfo, KeyForm form, int64 key, int slots, Scope sco
 Datum
 acquire_slot_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *func)
 {
-	int64		key = semaphore_key(fcinfo, form, func);
+	int64		key = pg::key_id_arg(fcinfo, form, func);
 	int			slots = slots_arg(fcinfo, 1, func);
 	bool		wait = pg::bool_arg(fcinfo, 2, pg::WAIT, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, wait, 3);
@@ -181,7 +161,7 @@ acquire_slot_fn(FunctionCallInfo fcinfo, KeyForm form, Scope scope, const char *
 Datum
 release_slot_fn(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 {
-	int64		key = semaphore_key(fcinfo, form, func);
+	int64		key = pg::key_id_arg(fcinfo, form, func);
 	int			slot = pg::int_arg(fcinfo, 1, pg::SLOT, func);
 
 	pg::call_core([&] { core::check_slot_number(slot); });
@@ -205,11 +185,11 @@ Datum
 with_semaphore_fn(FunctionCallInfo fcinfo, KeyForm form, const WithSemaphoreLayout &at,
 				  const char *func)
 {
-	int64		key = semaphore_key(fcinfo, form, func);
+	int64		key = pg::key_id_arg(fcinfo, form, func);
 	int			slots = slots_arg(fcinfo, 1, func);
 	Oid			fn = pg::oid_arg(fcinfo, at.fn, pg::FN, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, true, at.timeout);
-	OnBusy		on_busy = at.on_busy < 0 ? OnBusy::ReturnFalse : pg::on_busy_arg(fcinfo, at.on_busy, func);
+	OnBusy		on_busy = pg::on_busy_arg(fcinfo, at.on_busy, func);
 	int			slot = -1;
 
 	pg::refuse_during_recovery(func);
@@ -278,7 +258,7 @@ with_locks_fn(FunctionCallInfo fcinfo, const WithLocksLayout &at, const char *fu
 	pg::KeySet	keys = pg::key_set_arg(fcinfo, 0, shared, func);
 	Oid			fn = pg::oid_arg(fcinfo, at.fn, pg::FN, func);
 	core::WaitPolicy policy = pg::wait_policy_arg(fcinfo, true, at.timeout);
-	OnBusy		on_busy = at.on_busy < 0 ? OnBusy::ReturnFalse : pg::on_busy_arg(fcinfo, at.on_busy, func);
+	OnBusy		on_busy = pg::on_busy_arg(fcinfo, at.on_busy, func);
 
 	pg::refuse_during_recovery(func);
 	PG_RETURN_BOOL(pg::run_under([&] { return take_set(keys, Scope::Session, policy, on_busy); },

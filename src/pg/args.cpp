@@ -18,22 +18,14 @@ const ArgName WAIT = {"wait", "Pass true to wait for the lock or false to return
 const ArgName FN = {"fn", "Pass the function to run, for example 'my_function()'."};
 const ArgName SLOTS = {"slots", "Pass how many sessions may hold the semaphore at once."};
 const ArgName SLOT = {"slot", "Pass the slot number that acquire_slot returned."};
+const ArgName KEYS = {"keys", "Pass an array of one or more keys, for example ARRAY['a', 'b'] or ARRAY[1, 2]::bigint[]."};
 
 namespace {
 
 const ArgName KEY = {"key", "Pass a key: text, bigint, or a pair of integers."};
 const ArgName KEY1 = {"key1", "Pass two integers, or use the text or bigint form of the key."};
 const ArgName KEY2 = {"key2", "Pass two integers, or use the text or bigint form of the key."};
-
-void
-require(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" of %s must not be null", arg.name, func),
-				 errhint("%s", arg.hint)));
-}
+const ArgName ON_BUSY = {"on_busy", "Pass 'error' to raise an error when the lock is busy, or 'false' to get false."};
 
 /* The key's bytes in UTF-8: as stored in a UTF-8 or SQL_ASCII database. */
 template <typename Hash>
@@ -57,17 +49,32 @@ hash_text_key(const text *key, Hash hash)
 
 } // namespace
 
+void
+require(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" of %s must not be null", arg.name, func),
+				 errhint("%s", arg.hint)));
+}
+
+int64
+key_id_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func)
+{
+	Assert(form != KeyForm::Pair);
+	require(fcinfo, 0, KEY, func);
+	return form == KeyForm::Text ? text_key_id(PG_GETARG_TEXT_PP(0)) : PG_GETARG_INT64(0);
+}
+
 core::LockKey
 key_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func)
 {
 	switch (form)
 	{
 		case KeyForm::Text:
-			require(fcinfo, 0, KEY, func);
-			return core::bigint_key(text_key_id(PG_GETARG_TEXT_PP(0)));
 		case KeyForm::Bigint:
-			require(fcinfo, 0, KEY, func);
-			return core::bigint_key(PG_GETARG_INT64(0));
+			return core::bigint_key(key_id_arg(fcinfo, form, func));
 		case KeyForm::Pair:
 			require(fcinfo, 0, KEY1, func);
 			require(fcinfo, 1, KEY2, func);
@@ -120,6 +127,20 @@ oid_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func
 {
 	require(fcinfo, argno, arg, func);
 	return PG_GETARG_OID(argno);
+}
+
+core::OnBusy
+on_busy_arg(FunctionCallInfo fcinfo, int argno, const char *func)
+{
+	if (argno < 0 || argno >= PG_NARGS())
+		return core::OnBusy::ReturnFalse;
+	require(fcinfo, argno, ON_BUSY, func);
+
+	/* read in place: no copy on every lock() call */
+	const text *value = PG_GETARG_TEXT_PP(argno);
+	std::string_view chars(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+
+	return call_core([&] { return core::on_busy(chars); });
 }
 
 core::WaitPolicy

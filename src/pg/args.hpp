@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/lock_key.hpp"
+#include "core/on_busy.hpp"
 #include "core/wait_policy.hpp"
 
 extern "C" {
@@ -34,9 +35,13 @@ extern const ArgName WAIT;
 extern const ArgName FN;
 extern const ArgName SLOTS;
 extern const ArgName SLOT;
+extern const ArgName KEYS;
 
 /* The key in arguments 0 (and 1 for a pair). */
 core::LockKey key_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func);
+
+/* A text or bigint key in argument 0 as a bigint: key_id() of a text key. */
+int64 key_id_arg(FunctionCallInfo fcinfo, KeyForm form, const char *func);
 
 /* The key in arguments 0 (and 1) as the caller gave it, for messages: "text", 42, (1, 2). */
 const char *key_display(FunctionCallInfo fcinfo, KeyForm form);
@@ -47,6 +52,15 @@ const char *quoted_text_key(const text *key);
 bool bool_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
 int32 int_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
 Oid oid_arg(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
+
+/* NULL where a value is required: an error that names the argument. */
+void require(FunctionCallInfo fcinfo, int argno, const ArgName &arg, const char *func);
+
+/*
+ * The on_busy argument `argno`; 'false' when the form has none (-1) or the
+ * call has none (a 2.0 catalog calls the same symbols without it).
+ */
+core::OnBusy on_busy_arg(FunctionCallInfo fcinfo, int argno, const char *func);
 
 /* From `wait` and the optional interval argument `timeout_argno` (-1: none). */
 core::WaitPolicy wait_policy_arg(FunctionCallInfo fcinfo, bool wait, int timeout_argno);

@@ -1,11 +1,5 @@
 #include "pg/busy.hpp"
 
-#include "pg/core_call.hpp"
-
-extern "C" {
-#include "utils/builtins.h"
-}
-
 namespace pglocks::pg {
 
 void
@@ -40,20 +34,6 @@ raise_busy(const Busy &busy)
 			 errhint("Retry later, or pass on_busy => 'false' to get %s instead of an error.",
 					 busy.slots == 0 ? "false" : "NULL")));
 	pg_unreachable();
-}
-
-core::OnBusy
-on_busy_arg(FunctionCallInfo fcinfo, int argno, const char *func)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"on_busy\" of %s must not be null", func),
-				 errhint("Pass 'error' to raise an error when the lock is busy, or 'false' to get false.")));
-
-	const char *value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-
-	return call_core([&] { return core::on_busy(value); });
 }
 
 } // namespace pglocks::pg

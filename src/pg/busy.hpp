@@ -4,7 +4,6 @@
  */
 #pragma once
 
-#include "core/on_busy.hpp"
 #include "core/wait_policy.hpp"
 #include "pg/lock_table.hpp"
 
@@ -24,8 +23,5 @@ struct Busy {
 
 /* Called with nothing of the key held by the attempt that failed. */
 [[noreturn]] void raise_busy(const Busy &busy);
-
-/* The on_busy argument `argno` (text, not NULL). */
-core::OnBusy on_busy_arg(FunctionCallInfo fcinfo, int argno, const char *func);
 
 } // namespace pglocks::pg

@@ -15,15 +15,6 @@ extern "C" {
 namespace pglocks::pg {
 namespace {
 
-void
-key_set_error(const char *message, const char *func)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg(message, func),
-			 errhint("Pass an array of one or more keys, for example ARRAY['a', 'b'] or ARRAY[1, 2]::bigint[].")));
-}
-
 /* Give back, in reverse order, the first `count` locks' session or transaction holds. */
 void
 give_back(const KeySet &keys, int count, Scope scope)
@@ -50,8 +41,7 @@ key_set_arg(FunctionCallInfo fcinfo, int argno, bool shared, const char *func)
 	char		typalign;
 	int64	   *ids;
 
-	if (PG_ARGISNULL(argno))
-		key_set_error("argument \"keys\" of %s must not be null", func);
+	require(fcinfo, argno, KEYS, func);
 	array = PG_GETARG_ARRAYTYPE_P(argno);
 	keys.type = ARR_ELEMTYPE(array);
 	Assert(keys.type == TEXTOID || keys.type == INT8OID); /* the SQL signatures */
@@ -67,7 +57,10 @@ key_set_arg(FunctionCallInfo fcinfo, int argno, bool shared, const char *func)
 	for (int i = 0; i < keys.n; i++)
 	{
 		if (nulls[i])
-			key_set_error("argument \"keys\" of %s must not contain NULL", func);
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"keys\" of %s must not contain NULL", func),
+					 errhint("%s", KEYS.hint)));
 		ids[i] = keys.type == TEXTOID ? text_key_id(DatumGetTextPP(keys.given[i]))
 									  : DatumGetInt64(keys.given[i]);
 	}

@@ -134,15 +134,16 @@ acquire_slot(int64 key, int slots, Scope scope, core::WaitPolicy policy)
 {
 	int			candidate;
 	int			slot = try_slots(key, slots, scope, &candidate);
+
+	if (slot >= 0 || policy.kind == core::WaitPolicy::Kind::Try)
+		return slot;
+
 	Deadline	deadline(policy);
 	Deadline	lock_timeout(LockTimeout > 0
 							 ? core::WaitPolicy{core::WaitPolicy::Kind::Millis, LockTimeout}
 							 : core::WaitPolicy::forever());
 	AdvisoryLock gate = gate_lock(key);
 	volatile int taken = -1;
-
-	if (slot >= 0 || policy.kind == core::WaitPolicy::Kind::Try)
-		return slot;
 
 	/* Waiters line up on the gate, first come first served. */
 	if (!acquire(gate, Scope::Session, deadline.left()))

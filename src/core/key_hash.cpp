@@ -2,7 +2,10 @@
 
 #include "core/error.hpp"
 
-#include <openssl/evp.h>
+// The SHA256_* functions are deprecated in OpenSSL 3.0 in favour of EVP, but
+// kept in every 3.x release: ask for the 1.1.1 API they belong to.
+#define OPENSSL_API_COMPAT 0x10101000L
+#include <openssl/sha.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -12,45 +15,6 @@
 
 namespace pglocks::core {
 namespace {
-
-// One digest context per thread, reused: creating one per call, or letting
-// OpenSSL 3 fetch the algorithm per call, costs more than the hash itself.
-class Sha256 {
-public:
-	Sha256() : md_(fetch()), ctx_(EVP_MD_CTX_new()) {
-		if (md_ == nullptr || ctx_ == nullptr) {
-			release();
-			throw Error(Error::Kind::Library, "could not initialize OpenSSL's SHA-256");
-		}
-	}
-	~Sha256() { release(); }
-	Sha256(const Sha256 &) = delete;
-	Sha256 &operator=(const Sha256 &) = delete;
-
-	void digest(const char *data, std::size_t len, unsigned char (&out)[EVP_MAX_MD_SIZE]) {
-		unsigned int out_len = 0;
-		if (init() != 1 || EVP_DigestUpdate(ctx_, data, len) != 1 ||
-			EVP_DigestFinal_ex(ctx_, out, &out_len) != 1 || out_len != 32)
-			throw Error(Error::Kind::Library, "OpenSSL's SHA-256 failed");
-	}
-
-private:
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	static EVP_MD *fetch() { return EVP_MD_fetch(nullptr, "SHA256", nullptr); }
-	int init() { return EVP_DigestInit_ex2(ctx_, md_, nullptr); }
-	void release() {
-		EVP_MD_CTX_free(ctx_);
-		EVP_MD_free(md_);
-	}
-	EVP_MD *md_;
-#else
-	static const EVP_MD *fetch() { return EVP_sha256(); }
-	int init() { return EVP_DigestInit_ex(ctx_, md_, nullptr); }
-	void release() { EVP_MD_CTX_free(ctx_); }
-	const EVP_MD *md_;
-#endif
-	EVP_MD_CTX *ctx_;
-};
 
 // The last short key hashed on this thread and its id: lock(k) and unlock(k),
 // or a loop over one key, hash once.
@@ -78,9 +42,14 @@ private:
 };
 
 std::int64_t sha256_id(const char *utf8, std::size_t len) {
-	thread_local Sha256 sha256;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	sha256.digest(utf8, len, digest);
+	// OpenSSL's SHA256_* functions, not EVP: one short key is one compression
+	// block, and EVP costs as much again around it (OpenSSL 3 allocates and
+	// frees the digest's context on every EVP_DigestInit_ex2).
+	SHA256_CTX ctx;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, utf8, len) != 1 ||
+		SHA256_Final(digest, &ctx) != 1)
+		throw Error(Error::Kind::Library, "OpenSSL's SHA-256 failed");
 
 	std::uint64_t id = 0; // little-endian: digest[0] is the least significant byte
 	for (int i = 7; i >= 0; i--)

@@ -1,11 +1,17 @@
-# gnuplot -e "dir='bench/results'" bench/plot.gp
-set terminal pngcairo size 900,500 font ",10" noenhanced
+# gnuplot -e "dir='bench/results'" bench/plot.gp: every major's in-backend
+# ratios (bench/results/in_backend.dat, written by bench.py) side by side
+set terminal pngcairo size 1100,560 font ",10" noenhanced
 set output dir.'/in_backend.png'
-set title "In-backend PL/pgSQL loop: time relative to raw pg_advisory_lock(bigint) + unlock (lower is faster)"
-set style fill solid 0.6
-set boxwidth 0.7
+set title "In-backend PL/pgSQL loop: time relative to PostgreSQL's own advisory lock calls (lower is faster)"
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid 0.7 border -1
+set boxwidth 0.9
 set yrange [0:*]
 set xtics rotate by -30 left
 set grid ytics
-unset key
-plot dir.'/in_backend.dat' using 0:2:xtic(1) with boxes
+set key top left
+set bmargin 12
+set rmargin 12
+stats dir.'/in_backend.dat' skip 1 nooutput
+plot for [i=2:STATS_columns] dir.'/in_backend.dat' using i:xtic(1) title columnheader(i)

@@ -28,7 +28,7 @@ chroot_dir() { echo "$PGLOCKS_CHROOTS/$(debian_release_of "$1")"; }
 # it with in_chroot.
 CHROOT_IN_USE=""  # its root directory
 CHROOT_LOCK=""    # the descriptor of the lock on it
-SOAK_CLUSTER=""   # a cluster of this run in it, dropped on release
+CHROOT_CLUSTER="" # a cluster of this run in it, dropped on release
 use_chroot() {
 	local major=$1 release root
 	release=$(debian_release_of "$major") || {
@@ -55,9 +55,9 @@ use_chroot() {
 
 release_chroot() {
 	[ -n "$CHROOT_IN_USE" ] || return 0
-	if [ -n "$SOAK_CLUSTER" ]; then
-		in_chroot pg_dropcluster --stop $SOAK_CLUSTER
-		SOAK_CLUSTER=""
+	if [ -n "$CHROOT_CLUSTER" ]; then
+		in_chroot pg_dropcluster --stop $CHROOT_CLUSTER
+		CHROOT_CLUSTER=""
 	fi
 	rm -rf "$CHROOT_IN_USE/build/pglocks.$$"
 	unmount_chroot "$CHROOT_IN_USE"
@@ -69,6 +69,53 @@ release_chroot() {
 # its lock (a server started there would hold the lock after the run)
 in_chroot() {
 	chroot "$CHROOT_IN_USE" "$@" {CHROOT_LOCK}>&-
+}
+
+# use_version MAJOR: build and run against PostgreSQL MAJOR: the host's, or
+# a chroot's with a copy of this tree in it (release_chroot removes it). Sets
+# PG_MAJOR, PG_CONFIG, PG_ROOT (the chroot, or empty), TREE_DIR and IN_TREE
+# (scripts/lib.sh); a caller that declares them local keeps them to itself.
+use_version() {
+	PG_MAJOR=$1 PG_CONFIG=/usr/lib/postgresql/$1/bin/pg_config PG_ROOT="" TREE_DIR=. IN_TREE=()
+	[ "$PG_MAJOR" = "$HOST_PG_MAJOR" ] && return 0
+	use_chroot "$PG_MAJOR" || return
+	PG_ROOT=$CHROOT_IN_USE
+	TREE_DIR=$PG_ROOT/build/pglocks.$$
+	IN_TREE=(in_chroot env -C "/build/pglocks.$$" PG_MAJOR="$PG_MAJOR")
+	copy_tree "$TREE_DIR" || {
+		release_chroot
+		return 1
+	}
+}
+
+# copy_tree DIR: this checkout's files (committed or not, less what git
+# ignores) into DIR
+copy_tree() {
+	rm -rf "$1" && mkdir -p "$1" &&
+		git ls-files -z -co --exclude-standard |
+		tar --null -T - --ignore-failed-read -cf - | tar -C "$1" -xf -
+}
+
+# with_chroot_cluster CMD...: CMD on the host against a new cluster of the
+# chroot's PostgreSQL (on a free port, named after this run), reached through
+# its socket; libpq's environment points at it and $SERVER_LOG names its log.
+# The cluster is dropped afterwards (or by release_chroot).
+with_chroot_cluster() {
+	local root=$CHROOT_IN_USE name=run$$ port rc
+	in_chroot pg_createcluster -q "$PG_MAJOR" "$name" -- --auth-local=trust >/dev/null || return
+	CHROOT_CLUSTER="$PG_MAJOR $name"
+	in_chroot pg_ctlcluster "$PG_MAJOR" "$name" start || return
+	port=$(in_chroot pg_lsclusters -h "$PG_MAJOR" "$name" | cut -d" " -f3)
+	PGHOST="$root/run/postgresql" PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
+		SERVER_LOG="$root/var/log/postgresql/postgresql-$PG_MAJOR-$name.log" "$@"
+	rc=$?
+	in_chroot pg_dropcluster --stop "$PG_MAJOR" "$name" && CHROOT_CLUSTER=""
+	return $rc
+}
+
+# with_server CMD...: CMD against a throwaway cluster of the version in use
+with_server() {
+	if [ -n "$PG_ROOT" ]; then with_chroot_cluster "$@"; else with_cluster "$@"; fi
 }
 
 build_chroot() {

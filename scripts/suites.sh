@@ -111,24 +111,9 @@ run_soak() {
 			--server-log "$(pg_lsclusters -h "$PGVERSION" regress | cut -d" " -f7)"' \
 			soak "$1"
 	else
-		soak_in_chroot "$1"
+		with_chroot_cluster sh -c '/usr/bin/python3 test/soak/soak.py --seconds "$1" \
+			--server-log "$SERVER_LOG"' soak "$1"
 	fi && pass "stress soak (PostgreSQL $PG_MAJOR)" || fail "stress soak (PostgreSQL $PG_MAJOR)"
-}
-
-# a cluster of the chroot's PostgreSQL (on a free port, named after this
-# run), reached by the host through its socket
-soak_in_chroot() {
-	local root=$PG_ROOT name=soak$$ port rc
-	in_chroot pg_createcluster -q "$PG_MAJOR" "$name" -- --auth-local=trust >/dev/null || return
-	SOAK_CLUSTER="$PG_MAJOR $name"
-	in_chroot pg_ctlcluster "$PG_MAJOR" "$name" start || return
-	port=$(in_chroot pg_lsclusters -h "$PG_MAJOR" "$name" | cut -d" " -f3)
-	PGHOST="$root/run/postgresql" PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
-		/usr/bin/python3 test/soak/soak.py --seconds "$1" \
-		--server-log "$root/var/log/postgresql/postgresql-$PG_MAJOR-$name.log"
-	rc=$?
-	in_chroot pg_dropcluster --stop "$PG_MAJOR" "$name" && SOAK_CLUSTER=""
-	return $rc
 }
 
 # run_faults: test/faults/interrupts.py against a throwaway cluster; it
@@ -269,31 +254,16 @@ run_package() {
 # and isolation suites, a short soak and its Debian package (15's package is
 # tested by the host's full suite).
 run_version() {
-	local PG_MAJOR=$1 PG_CONFIG=/usr/lib/postgresql/$1/bin/pg_config PG_ROOT="" TREE_DIR=.
-	local -a IN_TREE=()
-	echo "==> PostgreSQL $PG_MAJOR"
-	if [ "$PG_MAJOR" != "$HOST_PG_MAJOR" ]; then
-		step use_chroot "$PG_MAJOR" || return
-		PG_ROOT=$CHROOT_IN_USE
-		# a copy of the tree (release_chroot removes it)
-		TREE_DIR=$PG_ROOT/build/pglocks.$$
-		IN_TREE=(in_chroot env -C "/build/pglocks.$$" PG_MAJOR="$PG_MAJOR")
-		step copy_tree "$TREE_DIR" || { release_chroot; return 1; }
-	fi
+	local PG_MAJOR PG_CONFIG PG_ROOT TREE_DIR
+	local -a IN_TREE
+	echo "==> PostgreSQL $1"
+	step use_version "$1" || return
 	if step build_extension; then
 		run_sql_tests
 		run_soak "$2"
 		if [ -n "$PG_ROOT" ]; then run_package; fi
 	fi
 	release_chroot
-}
-
-# copy_tree DIR: this checkout's files (committed or not, less what git
-# ignores) into DIR
-copy_tree() {
-	rm -rf "$1" && mkdir -p "$1" &&
-		git ls-files -z -co --exclude-standard |
-		tar --null -T - --ignore-failed-read -cf - | tar -C "$1" -xf -
 }
 
 # run_bench_smoke: the benchmark at tiny sizes; it must complete and write

@@ -236,6 +236,11 @@ def report(version, n, rounds, hash_n, loops, pairs, hashes, pgbench_runs, bars,
     return lines
 
 
+def pair_label(ours):
+    """A pair's short name, for the plot: "lock_all(text[]) of 4 keys vs raw"."""
+    return ours.split(";")[0] + " vs raw"
+
+
 def ratio(a, b):
     return f"{a / b:.1f}" if min(a, b) > 0 else "n/a"
 
@@ -252,7 +257,7 @@ def side_by_side():
                 variant, ratio = line.rsplit(" ", 1)
                 ratios.setdefault(variant.strip('"'), {})[majors[-1]] = ratio.strip()
     with open(os.path.join(RESULTS, "in_backend.dat"), "w") as f:
-        f.write("variant " + " ".join(f'"PostgreSQL {m}"' for m in majors) + "\n")
+        f.write("variant " + " ".join(f"PostgreSQL-{m}" for m in majors) + "\n")
         f.writelines(f'"{v}" ' + " ".join(r.get(m, "NaN") for m in majors) + "\n"
                      for v, r in ratios.items())
     lines = ["# pglocks benchmark: every PostgreSQL major side by side", "",
@@ -300,7 +305,7 @@ def main():
     raw = loops[RAW]
     with open(os.path.join(results, "in_backend.dat"), "w") as f:
         f.writelines(f'"{v}" {t / raw:.3f}\n' for v, t in loops.items())
-        f.writelines(f'"{ours} (vs its raw equivalent)" {pairs[ours] / pairs[theirs]:.3f}\n'
+        f.writelines(f'"{pair_label(ours)}" {pairs[ours] / pairs[theirs]:.3f}\n'
                      for ours, theirs in PAIRED_VARIANTS)
     if not args.quick:
         side_by_side()

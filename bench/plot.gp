@@ -11,7 +11,7 @@ set yrange [0:*]
 set xtics rotate by -30 left
 set grid ytics
 set key top left
-set bmargin 12
-set rmargin 12
-stats dir.'/in_backend.dat' skip 1 nooutput
-plot for [i=2:STATS_columns] dir.'/in_backend.dat' using i:xtic(1) title columnheader(i)
+set bmargin 14
+set rmargin 16
+columns = words(system("head -n 1 ".dir."/in_backend.dat"))
+plot for [i=2:columns] dir.'/in_backend.dat' using i:xtic(1) title columnheader(i)

@@ -11,19 +11,26 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/chroot.sh
 
+usage() {
+	echo "usage: bench/run.sh [--pg 13|15|17|18|19] [--in-backend] [--quick]" >&2
+	exit 2
+}
 major=$HOST_PG_MAJOR
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--pg) major=${2:?--pg takes a major: 13, 15, 17, 18 or 19}; shift 2 ;;
+	--pg)
+		case ${2:-} in 13 | 15 | 17 | 18 | 19) major=$2 ;; *) usage ;; esac
+		shift 2
+		;;
 	--in-backend | --quick) args+=("$1"); shift ;;
-	*) echo "usage: bench/run.sh [--pg N] [--in-backend] [--quick]" >&2; exit 2 ;;
+	*) usage ;;
 	esac
 done
 
 # the host's PostgreSQL is needed anyway: pgbench and the drivers run here
 install_packages python3-psycopg gnuplot-nox
-trap release_chroot EXIT
+trap 'set +e; release_chroot' EXIT
 use_version "$major"
 build_extension
 with_server /usr/bin/python3 bench/bench.py "${args[@]}"

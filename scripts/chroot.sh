@@ -41,6 +41,8 @@ use_chroot() {
 	}
 	root=$(chroot_dir "$major")
 	mkdir -p "$PGLOCKS_CHROOTS" && exec {CHROOT_LOCK}>"$root.lock" || return
+	flock -n "$CHROOT_LOCK" ||
+		echo "waiting for $root: another run is using it (fuser -v $root.lock)" >&2
 	if ! flock -w 1800 "$CHROOT_LOCK"; then
 		echo "$root has been in use by another run for 30 minutes (fuser -v $root.lock)" >&2
 		exec {CHROOT_LOCK}>&-

@@ -10,9 +10,14 @@ failed=0
 logs=$(mktemp -d)
 reported=0
 # A run that stops before its report (a bug in these scripts, an interrupt)
-# still ends with the summary line, and fails.
+# still ends with the summary line, and fails. The line goes to the run's own
+# output, saved here: the trap can run while a suite's output goes to its log.
+exec {RUN_OUTPUT}>&1
 trap 'status=$?; rm -rf "$logs"; release_chroot
-	if [ "$reported" = 0 ]; then fail "the run stopped early (exit status $status)"; report; exit 1; fi' EXIT
+	if [ "$reported" = 0 ]; then
+		{ fail "the run stopped early (exit status $status)"; report; } >&"$RUN_OUTPUT"
+		exit 1
+	fi' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

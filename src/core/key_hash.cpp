@@ -2,9 +2,6 @@
 
 #include "core/error.hpp"
 
-// The SHA256_* functions are deprecated in OpenSSL 3.0 in favour of EVP, but
-// kept in every 3.x release: ask for the 1.1.1 API they belong to.
-#define OPENSSL_API_COMPAT 0x10101000L
 #include <openssl/sha.h>
 #include <zlib.h>
 
@@ -44,12 +41,16 @@ private:
 std::int64_t sha256_id(const char *utf8, std::size_t len) {
 	// OpenSSL's SHA256_* functions, not EVP: one short key is one compression
 	// block, and EVP costs as much again around it (OpenSSL 3 allocates and
-	// frees the digest's context on every EVP_DigestInit_ex2).
+	// frees the digest's context on every EVP_DigestInit_ex2). OpenSSL 3.0
+	// deprecates them in favour of EVP but keeps them in every 3.x release.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 	SHA256_CTX ctx;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, utf8, len) != 1 ||
 		SHA256_Final(digest, &ctx) != 1)
 		throw Error(Error::Kind::Library, "OpenSSL's SHA-256 failed");
+#pragma GCC diagnostic pop
 
 	std::uint64_t id = 0; // little-endian: digest[0] is the least significant byte
 	for (int i = 7; i >= 0; i--)

@@ -12,7 +12,7 @@ source scripts/lib.sh
 source scripts/chroot.sh
 
 usage() {
-	echo "usage: bench/run.sh [--pg 13|15|17|18|19] [--in-backend] [--quick]" >&2
+	echo "usage: bench/run.sh [--pg $(IFS="|"; echo "${SUPPORTED_PG[*]}")] [--in-backend] [--quick]" >&2
 	exit 2
 }
 major=$HOST_PG_MAJOR
@@ -20,7 +20,8 @@ args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--pg)
-		case ${2:-} in 13 | 15 | 17 | 18 | 19) major=$2 ;; *) usage ;; esac
+		supported_pg "${2:-}" || usage
+		major=$2
 		shift 2
 		;;
 	--in-backend | --quick) args+=("$1"); shift ;;

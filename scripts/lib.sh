@@ -4,6 +4,10 @@
 # The host's PostgreSQL (Debian 12's only one); others live in chroots (see
 # scripts/chroot.sh and run_version in scripts/suites.sh).
 HOST_PG_MAJOR=15
+# Every major pglocks is built and tested against (README, "Supported
+# PostgreSQL versions"); supported_pg N says whether N is one of them.
+SUPPORTED_PG=(13 15 17 18 19)
+supported_pg() { [[ " ${SUPPORTED_PG[*]} " == *" $1 "* ]]; }
 PG_MAJOR=${PG_MAJOR:-$HOST_PG_MAJOR}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 # The tree that is built and tested: this checkout, or a copy of it inside a

@@ -21,21 +21,20 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source scripts/suites.sh
 
-SUPPORTED_PG=(13 15 17 18 19)
 SOAK_SECONDS=20
 
 case "${1:-}" in
 "") ;;
 --pg)
-	case "${2:-}" in
-	all) versions=("${SUPPORTED_PG[@]}") ;;
-	13 | 15 | 17 | 18 | 19) versions=("$2") ;;
-	*)
+	if [ "${2:-}" = all ]; then
+		versions=("${SUPPORTED_PG[@]}")
+	elif supported_pg "${2:-}"; then
+		versions=("$2")
+	else
 		echo "scripts/test.sh --pg takes one of ${SUPPORTED_PG[*]} or all" >&2
 		reported=1 # a usage error, not a run
 		exit 2
-		;;
-	esac
+	fi
 	if step install_packages python3-psycopg; then
 		for major in "${versions[@]}"; do run_version "$major" "$SOAK_SECONDS"; done
 	fi
@@ -43,7 +42,7 @@ case "${1:-}" in
 	exit
 	;;
 *)
-	echo "usage: scripts/test.sh [--pg 13|15|17|18|19|all]" >&2
+	echo "usage: scripts/test.sh [--pg $(IFS="|"; echo "${SUPPORTED_PG[*]}")|all]" >&2
 	reported=1
 	exit 2
 	;;

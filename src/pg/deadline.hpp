@@ -6,6 +6,8 @@
 
 #include "core/wait_policy.hpp"
 
+#include <type_traits>
+
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
@@ -31,5 +33,8 @@ private:
 	core::WaitPolicy policy_;
 	TimestampTz end_;
 };
+
+/* Kept across PG_TRY blocks an error can longjmp out of: nothing to destroy. */
+static_assert(std::is_trivially_destructible_v<Deadline>);
 
 } // namespace pglocks::pg

@@ -96,7 +96,7 @@ class PostgreSQLVersions(unittest.TestCase):
         self.assertEqual(rows, self.versions)
 
     def test_matrix(self):
-        matrix = re.search(r"^SUPPORTED_PG=\(([^)]*)\)", read("scripts/test.sh"), re.M).group(1)
+        matrix = re.search(r"^SUPPORTED_PG=\(([^)]*)\)", read("scripts/lib.sh"), re.M).group(1)
         self.assertEqual([int(v) for v in matrix.split()], self.versions)
 
 

@@ -317,6 +317,8 @@ class Client(threading.Thread):
             expected = False
         if not expected:
             self.stats.add("unexpected", f"{what}: {state}: {e}")
+        if not lost:
+            self.end_failed_transaction()
         if lost:
             self.terminated.clear()
             with self.stats.lock:
@@ -327,6 +329,16 @@ class Client(threading.Thread):
                 self.stats.add("unexpected", f"reconnect: {again}")
                 return False
         return True
+
+    def end_failed_transaction(self):
+        """psycopg's transaction block ignores an error in the ROLLBACK it
+        sends on the way out: a stray cancel landing on that ROLLBACK leaves
+        the session in a failed transaction. End it."""
+        while self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            try:
+                self.conn.rollback()
+            except errors.QueryCanceled:
+                continue
 
     def action(self):
         return self.rng.choices(["ok", "sleep", "raise", "overrun"], [40, 40, 15, 5])[0]
